@@ -1,0 +1,126 @@
+/**
+ * The HTTP application: a Web-standard `fetch(Request) -> Response` built by
+ * `createApp(deps)`. It knows nothing about the runtime that serves it.
+ *
+ * @module
+ */
+import { AutoRouter, type IRequest } from "itty-router";
+import type { Hooks } from "crossws";
+import { authenticateRequest, bearerToken, type AuthResult, type TokenVerifier } from "../auth.ts";
+import type { JwtUser } from "../jwt.ts";
+import type { Logger } from "../log.ts";
+import { HttpError, isTooLarge } from "./errors.ts";
+import { errorResponse, forbidden, json, unauthorized } from "./responses.ts";
+
+/** The caller of a socket, fixed when it opens. */
+export interface SocketCaller {
+  readonly user: JwtUser;
+  /** `exp` of the token the socket was opened with, in seconds. */
+  readonly exp: number;
+}
+
+/**
+ * Opens the `/react` socket of an agent for a caller: the hooks to run, or
+ * undefined when the agent does not exist or is not the caller's (both 404).
+ */
+export type ReactSocketProvider = (agentId: string, caller: SocketCaller) => Partial<Hooks> | undefined;
+
+/** Registers more routes on the router after the guard (agents, models, ...). */
+export type RouteInstaller = (router: AppRouter, prefix: string) => void;
+
+export type AppRouter = ReturnType<typeof AutoRouter<IRequest>>;
+
+export interface AppDeps {
+  readonly apiPrefix: string;
+  readonly maxBodyBytes: number;
+  readonly verifier: TokenVerifier;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly reactSocket?: ReactSocketProvider;
+  readonly routes?: readonly RouteInstaller[];
+}
+
+export interface App {
+  fetch(request: Request): Promise<Response>;
+}
+
+/** Request fields set by the guard. */
+export interface AuthedRequest extends IRequest {
+  user: JwtUser;
+}
+
+/** The verified caller of a guarded route. */
+export function callerOf(request: IRequest): JwtUser {
+  return (request as AuthedRequest).user;
+}
+
+function denied(result: Exclude<AuthResult, { ok: true }>): Response {
+  return result.status === 401 ? unauthorized() : forbidden();
+}
+
+/** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
+export function createApp(deps: AppDeps): App {
+  const { apiPrefix: prefix, verifier, logger } = deps;
+  const now = deps.now ?? Date.now;
+
+  const router = AutoRouter<IRequest>({
+    // Handlers return Responses; anything else reaching here is a bug, not JSON to send.
+    format: (value: unknown) => value as Response,
+    missing: () => errorResponse(404, "Not found"),
+    catch: (error: unknown) => {
+      if (error instanceof HttpError) return errorResponse(error.status, error.message);
+      if (isTooLarge(error)) return errorResponse(413, `Request body is larger than ${deps.maxBodyBytes} bytes`);
+      logger.error("unhandled error while serving a request", { error });
+      return errorResponse(500, "Internal server error");
+    },
+    before: [
+      (request: IRequest) => {
+        const length = request.headers.get("content-length");
+        if (length !== null && Number(length) > deps.maxBodyBytes) {
+          return errorResponse(413, `Request body is larger than ${deps.maxBodyBytes} bytes`);
+        }
+      },
+    ],
+  });
+
+  router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
+
+  // The socket authenticates before the upgrade, by `?access-token=` (browsers
+  // cannot set headers on a WebSocket) or a Bearer header.
+  router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
+    }
+    const token = new URL(request.url).searchParams.get("access-token") ?? bearerToken(request.headers.get("authorization"));
+    const result = verifier.authenticate(token ?? undefined);
+    if (!result.ok) return denied(result);
+    const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
+    if (!hooks) return errorResponse(404, "Agent not found");
+    // crossws reads the hooks off the response and performs the upgrade.
+    return Object.assign(new Response(null, { status: 426 }), { crossws: hooks });
+  });
+
+  const guard = (request: IRequest) => {
+    const result = authenticateRequest(verifier, request as unknown as Request);
+    if (!result.ok) return denied(result);
+    (request as AuthedRequest).user = result.user;
+  };
+  router.all(`${prefix}/agents`, guard);
+  router.all(`${prefix}/agents/*`, guard);
+
+  router.get(`${prefix}/agents/whoami`, (request: IRequest) => json({ user: callerOf(request) }));
+
+  for (const install of deps.routes ?? []) install(router, prefix);
+
+  return {
+    fetch: async (request: Request) => {
+      try {
+        return (await router.fetch(request)) as Response;
+      } catch (error) {
+        // itty-router's own failures (e.g. a malformed percent-encoding in the path).
+        logger.warn("request could not be routed", { error });
+        return errorResponse(400, "Bad request");
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * Response helpers. Every error body is `{"error": string}`; messages come
+ * from our own code, never from an exception.
+ *
+ * `FastResponse` is srvx's Node fast path (a plain `Response` on Deno): the
+ * Node adapter writes it without converting through the Fetch API classes.
+ *
+ * @module
+ */
+import { FastResponse } from "srvx";
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } as const;
+
+/** A JSON response. */
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return new FastResponse(JSON.stringify(body), {
+    status,
+    headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS,
+  });
+}
+
+/** A `{"error": message}` response. */
+export function errorResponse(status: number, message: string, headers?: Record<string, string>): Response {
+  return json({ error: message }, status, headers);
+}
+
+/** RFC 6750 challenge sent with every 401. */
+export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"';
+
+export function unauthorized(): Response {
+  return errorResponse(401, "Unauthorized", { "www-authenticate": WWW_AUTHENTICATE });
+}
+
+export function forbidden(): Response {
+  return errorResponse(403, "Forbidden");
+}
+
+/** An empty response (the gateway check answers with headers only). */
+export function empty(status: number, headers: Record<string, string>): Response {
+  return new FastResponse(null, { status, headers });
+}

@@ -1,0 +1,35 @@
+/** Starts the real app on an ephemeral port for one test, and always closes it. */
+import { TokenVerifier } from "../../src/auth.ts";
+import { type AppDeps, createApp } from "../../src/http/app.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
+import { TEST_SECRET } from "./tokens.ts";
+
+export interface TestServer extends RunningServer {
+  /** Every log line the app wrote, parsed. */
+  readonly logs: Record<string, unknown>[];
+  readonly wsUrl: string;
+}
+
+export type TestAppOptions = Partial<Omit<AppDeps, "logger" | "verifier">> & {
+  verifier?: TokenVerifier;
+  logger?: Logger;
+};
+
+export async function withServer(options: TestAppOptions, run: (server: TestServer) => Promise<void>): Promise<void> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = options.logger ?? createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line)) });
+  const app = createApp({
+    apiPrefix: "/api",
+    maxBodyBytes: 64 * 1024,
+    verifier: options.verifier ?? new TokenVerifier({ keys: TEST_SECRET }),
+    ...options,
+    logger,
+  });
+  const server = await startServer(app, { host: "127.0.0.1", port: 0, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 });
+  try {
+    await run({ ...server, logs, wsUrl: server.url.replace(/^http/, "ws") });
+  } finally {
+    await server.close(true);
+  }
+}
