@@ -110,22 +110,31 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 /** Default bound on a token's length, in characters. */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const DIGITS = /^[1-9][0-9]*$/;
+/** An HMAC-SHA256 is 32 bytes: 43 base64url characters, the last carrying 2 unused (zero) bits. */
+const SIGNATURE_LENGTH = 43;
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+// Strict UTF-8: a token whose JSON is not valid UTF-8 is malformed, not repaired.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Header segments already checked and found acceptable. Real deployments see
+ * a handful of distinct headers, so this saves a base64 decode and a JSON
+ * parse per token; it only ever holds headers that passed, and stops growing
+ * at a small bound so hostile input cannot make it large.
+ */
+const acceptedHeaders = new Set<string>();
+const ACCEPTED_HEADERS_MAX = 32;
 
 function fail(code: JwtFailureCode, message: string): JwtFailure {
   return { ok: false, code, message };
 }
 
-/** Strict base64url: the URL-safe alphabet only, no padding, no impossible length. */
-function isBase64url(segment: string): boolean {
-  return segment.length % 4 !== 1 && BASE64URL.test(segment);
-}
-
 function decodeJsonObject(segment: string): Record<string, unknown> | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    value = JSON.parse(utf8.decode(Buffer.from(segment, "base64url")));
   } catch {
     return undefined;
   }
@@ -135,7 +144,20 @@ function decodeJsonObject(segment: string): Record<string, unknown> | undefined 
 }
 
 function keyList(keys: JwtKeys): readonly JwtKey[] {
-  return typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys;
+  const list = typeof keys === "string" || keys instanceof Uint8Array ? [keys] : keys;
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError("verifyJwt needs at least one key");
+  for (const key of list) {
+    if (!(typeof key === "string" || key instanceof Uint8Array) || key.length === 0) {
+      throw new TypeError("verifyJwt keys must be non-empty strings or Uint8Arrays");
+    }
+  }
+  return list;
+}
+
+function finiteOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`verifyJwt option ${name} must be a finite number`);
+  return value;
 }
 
 function mac(key: JwtKey, signingInput: string): Buffer {
@@ -148,11 +170,15 @@ function mac(key: JwtKey, signingInput: string): Buffer {
  * Rules: three strict base64url segments; a JSON-object header whose `alg` is
  * exactly `HS256` and that has no `crit`; an HMAC-SHA256 over the received
  * `header.payload` bytes equal (in constant time) to the signature under one
- * of `keys`; a JSON-object payload with a numeric `exp` (expired when
- * `now > exp + skew`), an `nbf` honoured when present, a non-empty string
- * `sub` and a `userId` that is a positive integer or a string of digits.
+ * of `keys`; a JSON-object payload (strict UTF-8) with a numeric `exp`
+ * (expired when `now > exp + skew`), an `nbf` honoured when present, a
+ * non-empty string `sub` and a `userId` that is a positive integer or a
+ * string of digits.
  *
- * Never throws: any input, however hostile, gives a {@link JwtResult}.
+ * Never throws for any token, however hostile: every token gives a
+ * {@link JwtResult}. It throws a `TypeError` only for a programming error in
+ * the call itself: no key, an empty key, or a non-finite option (failing open
+ * on `now: NaN` would accept expired tokens).
  *
  * @example
  * ```ts
@@ -161,62 +187,68 @@ function mac(key: JwtKey, signingInput: string): Buffer {
  * ```
  */
 export function verifyJwt(token: unknown, keys: JwtKeys, options: VerifyJwtOptions = {}): JwtResult {
+  const keyring = keyList(keys);
+  const now = finiteOption("now", options.now, Number.NaN);
+  const skew = finiteOption("clockSkewSeconds", options.clockSkewSeconds, DEFAULT_CLOCK_SKEW_SECONDS);
+  const maxLength = finiteOption("maxTokenLength", options.maxTokenLength, DEFAULT_MAX_TOKEN_LENGTH);
   try {
-    return verify(token, keys, options);
+    return verify(token, keyring, Number.isNaN(now) ? Date.now() : now, skew, maxLength);
   } catch {
     // Unreachable by design; kept so a bug here can only ever refuse a token.
     return fail("malformed", "token could not be processed");
   }
 }
 
-function verify(token: unknown, keys: JwtKeys, options: VerifyJwtOptions): JwtResult {
+function verify(token: unknown, keys: readonly JwtKey[], now: number, skew: number, maxLength: number): JwtResult {
   if (typeof token !== "string") return fail("malformed", "token is not a string");
-  const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   if (token.length > maxLength) return fail("too_large", `token is longer than ${maxLength} characters`);
+  if (!TOKEN_SHAPE.test(token)) return fail("malformed", "token must be three non-empty unpadded base64url segments");
 
   const firstDot = token.indexOf(".");
-  const secondDot = firstDot < 0 ? -1 : token.indexOf(".", firstDot + 1);
-  if (secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) {
-    return fail("malformed", "token must have exactly three segments");
-  }
+  const secondDot = token.indexOf(".", firstDot + 1);
   const headerSegment = token.slice(0, firstDot);
   const payloadSegment = token.slice(firstDot + 1, secondDot);
   const signatureSegment = token.slice(secondDot + 1);
-  if (!isBase64url(headerSegment) || !isBase64url(payloadSegment) || !isBase64url(signatureSegment)) {
-    return fail("malformed", "segments must be non-empty unpadded base64url");
+  if (headerSegment.length % 4 === 1 || payloadSegment.length % 4 === 1 || signatureSegment.length % 4 === 1) {
+    return fail("malformed", "a segment has an impossible base64url length");
   }
 
-  const header = decodeJsonObject(headerSegment);
-  if (!header) return fail("malformed", "header is not a JSON object");
-  if (header.alg !== "HS256") return fail("alg_not_allowed", "alg must be HS256");
-  if ("crit" in header) return fail("crit_not_supported", "crit header parameters are not supported");
+  if (!acceptedHeaders.has(headerSegment)) {
+    const header = decodeJsonObject(headerSegment);
+    if (!header) return fail("malformed", "header is not a JSON object");
+    if (header.alg !== "HS256") return fail("alg_not_allowed", "alg must be HS256");
+    if ("crit" in header) return fail("crit_not_supported", "crit header parameters are not supported");
+    if (acceptedHeaders.size < ACCEPTED_HEADERS_MAX) acceptedHeaders.add(headerSegment);
+  }
 
-  // The signature is compared as its canonical base64url text, so an
-  // alternative encoding of the same bytes is refused too.
+  // Only the canonical spelling of the 32 MAC bytes is accepted: 43
+  // characters whose last one leaves its 2 spare bits at zero.
+  if (
+    signatureSegment.length !== SIGNATURE_LENGTH ||
+    (BASE64URL_ALPHABET.indexOf(signatureSegment[SIGNATURE_LENGTH - 1]!) & 0b11) !== 0
+  ) {
+    return fail("bad_signature", "signature does not match");
+  }
+  const received = Buffer.from(signatureSegment, "base64url");
   const signingInput = token.slice(0, secondDot);
-  const received = Buffer.from(signatureSegment, "latin1");
   let matched = false;
-  for (const key of keyList(keys)) {
-    const expected = Buffer.from(mac(key, signingInput).toString("base64url"), "latin1");
-    if (expected.length === received.length && timingSafeEqual(expected, received)) {
-      matched = true;
-      break;
-    }
+  for (const key of keys) {
+    // Every key is tried, so the time taken does not say which one matched.
+    if (timingSafeEqual(mac(key, signingInput), received)) matched = true;
   }
   if (!matched) return fail("bad_signature", "signature does not match");
 
   const claims = decodeJsonObject(payloadSegment);
   if (!claims) return fail("malformed", "payload is not a JSON object");
-  return checkClaims(claims, options);
+  return checkClaims(claims, now, skew);
 }
 
 function isNumericDate(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
 }
 
-function checkClaims(claims: Record<string, unknown>, options: VerifyJwtOptions): JwtResult {
-  const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
-  const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+function checkClaims(claims: Record<string, unknown>, now: number, skew: number): JwtResult {
+  const nowSeconds = Math.floor(now / 1000);
 
   const { exp, nbf, iat, sub, userId, email, role } = claims;
   if (exp === undefined) return fail("missing_claim", "exp claim is required");
