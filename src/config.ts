@@ -83,6 +83,14 @@ export interface Config {
     readonly baseUrl: string;
     /** `LITELLM_MASTER_KEY`; absent when the variable is unset or empty. Secret. */
     readonly masterKey?: string;
+    /** `LITELLM_TIMEOUT_SECONDS` (600), in ms: bound on one whole call, stream included. */
+    readonly requestTimeoutMs: number;
+    /** `LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS` (60), in ms: bound from a chat request to its first token. */
+    readonly firstTokenTimeoutMs: number;
+    /** `LITELLM_MODELS_CACHE_SECONDS` (60), in ms: how long the model list is served from memory. */
+    readonly modelCacheTtlMs: number;
+    /** `LITELLM_MAX_RETRIES` (0): 0 or 1, since LiteLLM already retries and falls back. */
+    readonly maxRetries: number;
   };
   /** JWT verification. */
   readonly auth: {
@@ -139,6 +147,10 @@ const DEFAULTS = {
   AGENT_ENV: "development" as AgentEnv,
   MAX_BODY_BYTES: 1_048_576,
   TOKEN_CACHE_SIZE: 10_000,
+  LITELLM_TIMEOUT_SECONDS: 600,
+  LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS: 60,
+  LITELLM_MODELS_CACHE_SECONDS: 60,
+  LITELLM_MAX_RETRIES: 0,
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -195,6 +207,15 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
     );
   }
 
+  const seconds = (name: "LITELLM_TIMEOUT_SECONDS" | "LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS" | "LITELLM_MODELS_CACHE_SECONDS", min: number) =>
+    parseInteger(name, get(name), DEFAULTS[name], min, 86_400, `an integer number of seconds between ${min} and 86400`) * 1000;
+  const litellmTimings = {
+    requestTimeoutMs: seconds("LITELLM_TIMEOUT_SECONDS", 1),
+    firstTokenTimeoutMs: seconds("LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS", 1),
+    modelCacheTtlMs: seconds("LITELLM_MODELS_CACHE_SECONDS", 0),
+    maxRetries: parseInteger("LITELLM_MAX_RETRIES", get("LITELLM_MAX_RETRIES"), DEFAULTS.LITELLM_MAX_RETRIES, 0, 1, "0 or 1 (LiteLLM already retries)"),
+  };
+
   const logLevelVariable = get("LOG_LEVEL") !== undefined ? "LOG_LEVEL" : "TEXERA_SERVICE_LOG_LEVEL";
   const logLevel = parseChoice(logLevelVariable, get(logLevelVariable), LOG_LEVELS, DEFAULTS.LOG_LEVEL);
 
@@ -203,7 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const config: Config = {
     env: agentEnv,
     server: { host, port, apiPrefix, maxBodyBytes },
-    litellm: masterKey === undefined ? { baseUrl } : { baseUrl, masterKey },
+    litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
       secrets: auth.secrets,
       secretSource: auth.source,

@@ -10,6 +10,8 @@ import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import { modelsRoutes } from "./http/models-routes.ts";
+import { LiteLLMClient } from "./litellm.ts";
 import { createLogger } from "./log.ts";
 import { runtimeName } from "./runtime.ts";
 import { startServer } from "./server.ts";
@@ -34,11 +36,22 @@ async function main(): Promise<void> {
     clockSkewSeconds: config.auth.clockSkewSeconds,
     cacheSize: config.auth.tokenCacheSize,
   });
+  const { litellm } = config;
+  const llm = new LiteLLMClient({
+    baseUrl: litellm.baseUrl,
+    ...(litellm.masterKey === undefined ? {} : { masterKey: litellm.masterKey }),
+    requestTimeoutMs: litellm.requestTimeoutMs,
+    firstTokenTimeoutMs: litellm.firstTokenTimeoutMs,
+    modelCacheTtlMs: litellm.modelCacheTtlMs,
+    maxRetries: litellm.maxRetries,
+    logger: logger.child({ component: "litellm" }),
+  });
   const app = createApp({
     apiPrefix: config.server.apiPrefix,
     maxBodyBytes: config.server.maxBodyBytes,
     verifier,
     logger,
+    routes: [modelsRoutes(llm, logger)],
   });
   const server = await startServer(app, {
     host: config.server.host,

@@ -1,0 +1,77 @@
+/**
+ * `GET /api/agents/models`: LiteLLM's model list, passed through in the
+ * OpenAI list shape the reference frontend reads. `?details=true` adds what
+ * `/model/info` knows to each entry under `details`, without changing the shape.
+ *
+ * @module
+ */
+import type { IRequest } from "itty-router";
+import { type LiteLLMClient, LiteLLMError, type ModelDetails } from "../litellm.ts";
+import type { Logger } from "../log.ts";
+import type { RouteInstaller } from "./app.ts";
+import { errorResponse, json } from "./responses.ts";
+
+/** A reason for the client that never carries the key or LiteLLM's raw text about our credentials. */
+export function describeLiteLLMFailure(error: LiteLLMError): string {
+  switch (error.kind) {
+    case "auth":
+      return "LiteLLM refused the service's credentials (a server misconfiguration)";
+    case "unreachable":
+      return "LiteLLM is unreachable";
+    case "timeout":
+      return "LiteLLM did not answer in time";
+    case "rate_limited":
+      return "LiteLLM is rate limiting requests (HTTP 429)";
+    case "bad_request":
+    case "upstream":
+      return `LiteLLM answered HTTP ${error.status ?? "error"}${error.upstreamMessage ? `: ${error.upstreamMessage}` : ""}`;
+    case "protocol":
+      return error.message;
+    case "aborted":
+      return "the request was stopped";
+  }
+}
+
+/** Logs a LiteLLM failure once, loudly when it is our own misconfiguration. */
+export function logLiteLLMFailure(logger: Logger, what: string, error: LiteLLMError): void {
+  if (error.kind === "auth") {
+    logger.error(`${what}: LiteLLM rejected LITELLM_MASTER_KEY; fix the service's configuration`, { status: error.status });
+  } else {
+    logger.warn(`${what}: ${error.message}`, { kind: error.kind, status: error.status, upstream: error.upstreamMessage });
+  }
+}
+
+export function modelsRoutes(llm: LiteLLMClient, logger: Logger): RouteInstaller {
+  return (router, prefix) => {
+    router.get(`${prefix}/agents/models`, async (request: IRequest) => {
+      let list;
+      try {
+        list = await llm.listModels();
+      } catch (error) {
+        if (!(error instanceof LiteLLMError)) throw error;
+        logLiteLLMFailure(logger, "fetching the model list", error);
+        return errorResponse(502, `Failed to fetch models from LiteLLM: ${describeLiteLLMFailure(error)}`);
+      }
+      if (request.query.details !== "true") return json(list);
+
+      let details: Map<string, ModelDetails>;
+      try {
+        details = new Map((await llm.modelInfo()).map((info) => [info.id, info]));
+      } catch (error) {
+        if (!(error instanceof LiteLLMError)) throw error;
+        // The list itself is still right; say the details are missing rather than fail.
+        logLiteLLMFailure(logger, "fetching model details", error);
+        return json({ ...list, details_error: describeLiteLLMFailure(error) });
+      }
+      return json({
+        ...list,
+        data: list.data.map((model) => {
+          const info = details.get(model.id);
+          if (!info) return model;
+          const { id: _id, ...rest } = info;
+          return { ...model, details: rest };
+        }),
+      });
+    });
+  };
+}
