@@ -74,8 +74,15 @@ export interface Config {
     readonly port: number;
     /** `API_PREFIX`: starts with "/", never ends with "/". */
     readonly apiPrefix: string;
-    /** `MAX_BODY_BYTES`: largest request body accepted. */
+    /** `MAX_BODY_BYTES`: largest request body (and WebSocket frame) accepted. */
     readonly maxBodyBytes: number;
+    /** `SHUTDOWN_GRACE_SECONDS` (10), in ms: how long running turns may finish after SIGTERM before they are stopped. */
+    readonly shutdownGraceMs: number;
+  };
+  /** Agent persistence. */
+  readonly agents: {
+    /** `AGENT_STATE_DIR` (./data), resolved: where the file store keeps one JSON file per agent. */
+    readonly stateDir: string;
   };
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
@@ -223,7 +230,15 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
 
   const config: Config = {
     env: agentEnv,
-    server: { host, port, apiPrefix, maxBodyBytes },
+    server: {
+      host,
+      port,
+      apiPrefix,
+      maxBodyBytes,
+      shutdownGraceMs:
+        parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
+    },
+    agents: { stateDir: resolvePath(files.cwd, get("AGENT_STATE_DIR") ?? "data") },
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
       secrets: auth.secrets,
@@ -267,6 +282,7 @@ export function describeConfig(config: Config): string {
     `LiteLLM ${litellm.baseUrl}`,
     `master key: ${litellm.masterKey === undefined ? "not set" : "set"}`,
     `JWT secret: ${sourceText}${publicDefault}, ${keyCount} ${keyCount === 1 ? "key" : "keys"}`,
+    `agent state ${config.agents.stateDir}`,
     `log level ${config.log.level}`,
     `AGENT_ENV ${config.env}`,
   ].join(", ");

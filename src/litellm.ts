@@ -469,6 +469,27 @@ export class LiteLLMClient {
   }
 }
 
+/** A reason for the client that never carries the key or LiteLLM's raw text about our credentials. */
+export function describeLiteLLMFailure(error: LiteLLMError): string {
+  switch (error.kind) {
+    case "auth":
+      return "LiteLLM refused the service's credentials (a server misconfiguration)";
+    case "unreachable":
+      return "LiteLLM is unreachable";
+    case "timeout":
+      return "LiteLLM did not answer in time";
+    case "rate_limited":
+      return "LiteLLM is rate limiting requests (HTTP 429)";
+    case "bad_request":
+    case "upstream":
+      return `LiteLLM answered HTTP ${error.status ?? "error"}${error.upstreamMessage ? `: ${error.upstreamMessage}` : ""}`;
+    case "protocol":
+      return error.message;
+    case "aborted":
+      return "the request was stopped";
+  }
+}
+
 function assembleToolCall(id: string, name: string, rawArguments: string): ToolCall {
   if (rawArguments.trim() === "") return { id, name, rawArguments, input: {} };
   try {

@@ -9,11 +9,12 @@
 import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
 import { ConfigError, describeConfig, loadConfig } from "./config.ts";
-import { createApp } from "./http/app.ts";
-import { modelsRoutes } from "./http/models-routes.ts";
+import { basicToolkit } from "./agents/basic-toolkit.ts";
+import { FileAgentStore } from "./store/file-store.ts";
 import { LiteLLMClient } from "./litellm.ts";
 import { createLogger } from "./log.ts";
 import { runtimeName } from "./runtime.ts";
+import { createService } from "./service.ts";
 import { startServer } from "./server.ts";
 
 async function main(): Promise<void> {
@@ -46,30 +47,50 @@ async function main(): Promise<void> {
     maxRetries: litellm.maxRetries,
     logger: logger.child({ component: "litellm" }),
   });
-  const app = createApp({
+  const store = await FileAgentStore.open({ dir: config.agents.stateDir, logger: logger.child({ component: "store" }) });
+  const maxBodyBytes = config.server.maxBodyBytes;
+  const { app, registry, sockets } = await createService({
     apiPrefix: config.server.apiPrefix,
-    maxBodyBytes: config.server.maxBodyBytes,
+    maxBodyBytes,
     verifier,
     logger,
-    routes: [modelsRoutes(llm, logger)],
+    llm,
+    store,
+    toolkits: () => basicToolkit(),
   });
   const server = await startServer(app, {
     host: config.server.host,
     port: config.server.port,
-    maxBodyBytes: config.server.maxBodyBytes,
+    maxBodyBytes,
+    maxFrameBytes: maxBodyBytes,
   });
+  logger.info("agents loaded", { count: registry.size });
   console.log(`agent-service (${runtimeName()}) ${describeConfig(config)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
 
+  // SIGTERM: stop accepting, let running turns finish (or stop them after the
+  // grace period), close sockets with 1001, flush the store, exit 0.
   let stopping = false;
-  const stop = async (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
-    await server.close();
+    const graceMs = config.server.shutdownGraceMs;
+    logger.info("shutting down", { signal, runningTurns: registry.runningTurns().length, graceMs });
+    const closing = server.close();
+    const turns = Promise.allSettled(registry.runningTurns());
+    const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref?.());
+    if ((await Promise.race([turns, grace])) === "timeout") {
+      for (const agent of registry.all()) registry.stop(agent);
+      await turns;
+    }
+    sockets.closeAll(1001, "server shutting down");
+    await store.flush();
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await server.close(true);
+    logger.info("stopped");
     process.exit(0);
   };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
 await main();

@@ -79,9 +79,14 @@ describe("defaults", () => {
   test("an empty environment gives every documented default", () => {
     const config = loadConfig({}, fakeIo());
     assert.equal(config.env, "development");
-    assert.deepEqual(config.server, { host: "0.0.0.0", port: 3001, apiPrefix: "/api", maxBodyBytes: 1_048_576 });
+    assert.deepEqual(config.server, { host: "0.0.0.0", port: 3001, apiPrefix: "/api", maxBodyBytes: 1_048_576, shutdownGraceMs: 10_000 });
+    assert.equal(config.agents.stateDir, `${CWD}/data`);
     assert.equal(config.litellm.baseUrl, "http://localhost:4000");
     assert.equal(config.litellm.masterKey, undefined);
+    assert.equal(config.litellm.requestTimeoutMs, 600_000);
+    assert.equal(config.litellm.firstTokenTimeoutMs, 60_000);
+    assert.equal(config.litellm.modelCacheTtlMs, 60_000);
+    assert.equal(config.litellm.maxRetries, 0);
     assert.equal(config.log.level, "info");
     assert.deepEqual(config.auth.secrets, [PUBLIC_DEFAULT]);
     assert.equal(config.auth.secretSource, "built-in default");
@@ -113,16 +118,33 @@ describe("defaults", () => {
         MAX_BODY_BYTES: "2048",
         TOKEN_CACHE_SIZE: "0",
         AUTH_JWT_SECRET: SECRET,
+        SHUTDOWN_GRACE_SECONDS: "3",
+        AGENT_STATE_DIR: "/var/lib/agents",
+        LITELLM_TIMEOUT_SECONDS: "120",
+        LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS: "20",
+        LITELLM_MODELS_CACHE_SECONDS: "0",
+        LITELLM_MAX_RETRIES: "1",
       },
       fakeIo(),
     );
     assert.equal(config.env, "production");
-    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, apiPrefix: "/agent/v1", maxBodyBytes: 2048 });
+    assert.deepEqual(config.server, { host: "127.0.0.1", port: 8080, apiPrefix: "/agent/v1", maxBodyBytes: 2048, shutdownGraceMs: 3000 });
+    assert.equal(config.agents.stateDir, "/var/lib/agents");
+    assert.deepEqual(
+      [config.litellm.requestTimeoutMs, config.litellm.firstTokenTimeoutMs, config.litellm.modelCacheTtlMs, config.litellm.maxRetries],
+      [120_000, 20_000, 0, 1],
+    );
     assert.equal(config.litellm.baseUrl, "https://litellm.internal:4443/proxy");
     assert.equal(config.litellm.masterKey, MASTER_KEY);
     assert.equal(config.log.level, "debug");
     assert.equal(config.auth.tokenCacheSize, 0);
     assert.deepEqual(config.warnings, []);
+  });
+
+  test("the LiteLLM timings refuse out-of-range values, naming the variable", () => {
+    for (const [name, value] of [["LITELLM_TIMEOUT_SECONDS", "0"], ["LITELLM_FIRST_TOKEN_TIMEOUT_SECONDS", "abc"], ["LITELLM_MAX_RETRIES", "2"], ["SHUTDOWN_GRACE_SECONDS", "-1"]]) {
+      assert.throws(() => loadConfig({ [name!]: value }, fakeIo()), (error: unknown) => error instanceof ConfigError && error.message.startsWith(`${name} must be`), name);
+    }
   });
 
   test("PORT accepts both ends of its range", () => {
@@ -448,7 +470,7 @@ describe("describeConfig", () => {
     assert.equal(
       line,
       "listening on 127.0.0.1:8080, api prefix /api, LiteLLM http://litellm:4000, master key: set, " +
-        "JWT secret: env AUTH_JWT_SECRET, 2 keys, log level warn, AGENT_ENV production",
+        `JWT secret: env AUTH_JWT_SECRET, 2 keys, agent state ${CWD}/data, log level warn, AGENT_ENV production`,
     );
     assertNoSecret(line, [SECRET, OTHER_SECRET, MASTER_KEY]);
   });

@@ -6,31 +6,10 @@
  * @module
  */
 import type { IRequest } from "itty-router";
-import { type LiteLLMClient, LiteLLMError, type ModelDetails } from "../litellm.ts";
+import { describeLiteLLMFailure, type LiteLLMClient, LiteLLMError, type ModelDetails } from "../litellm.ts";
 import type { Logger } from "../log.ts";
 import type { RouteInstaller } from "./app.ts";
 import { errorResponse, json } from "./responses.ts";
-
-/** A reason for the client that never carries the key or LiteLLM's raw text about our credentials. */
-export function describeLiteLLMFailure(error: LiteLLMError): string {
-  switch (error.kind) {
-    case "auth":
-      return "LiteLLM refused the service's credentials (a server misconfiguration)";
-    case "unreachable":
-      return "LiteLLM is unreachable";
-    case "timeout":
-      return "LiteLLM did not answer in time";
-    case "rate_limited":
-      return "LiteLLM is rate limiting requests (HTTP 429)";
-    case "bad_request":
-    case "upstream":
-      return `LiteLLM answered HTTP ${error.status ?? "error"}${error.upstreamMessage ? `: ${error.upstreamMessage}` : ""}`;
-    case "protocol":
-      return error.message;
-    case "aborted":
-      return "the request was stopped";
-  }
-}
 
 /** Logs a LiteLLM failure once, loudly when it is our own misconfiguration. */
 export function logLiteLLMFailure(logger: Logger, what: string, error: LiteLLMError): void {

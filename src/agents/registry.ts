@@ -1,0 +1,147 @@
+/**
+ * The agents of this process: created, listed and found by owner, persisted
+ * through an {@link AgentStore}, reloaded at start.
+ *
+ * Another user's agent is "not found", exactly like a missing one, so ids
+ * cannot be probed. ADMIN may act on any agent.
+ *
+ * @module
+ */
+import type { JwtUser } from "../jwt.ts";
+import type { LiteLLMClient } from "../litellm.ts";
+import type { Logger } from "../log.ts";
+import type { AgentStore } from "../store/agent-store.ts";
+import { Agent, type ToolkitFactory } from "./agent.ts";
+import { runTurn } from "./react-loop.ts";
+import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
+import type { AgentRecord } from "./types.ts";
+
+export interface RegistryDeps {
+  readonly store: AgentStore;
+  readonly llm: Pick<LiteLLMClient, "chat">;
+  readonly toolkits: ToolkitFactory;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
+
+export class AgentRegistry {
+  readonly #agents = new Map<string, Agent>();
+  readonly #deps: RegistryDeps;
+  readonly #runs = new Set<Promise<void>>();
+  readonly #initialSnapshots = new Map<string, unknown>();
+
+  private constructor(deps: RegistryDeps) {
+    this.#deps = deps;
+  }
+
+  /** Loads every stored agent; they start AVAILABLE with the steps saved so far. */
+  static async open(deps: RegistryDeps): Promise<AgentRegistry> {
+    const registry = new AgentRegistry(deps);
+    for (const record of await deps.store.loadAll()) {
+      try {
+        registry.#adopt(record);
+      } catch (error) {
+        deps.logger.warn("skipping an agent that could not be restored", { agentId: record.id, error });
+      }
+    }
+    return registry;
+  }
+
+  #adopt(record: AgentRecord): Agent {
+    // Settings added in later versions get their defaults.
+    record.settings = { ...defaultSettings(), ...record.settings };
+    const toolkit = this.#deps.toolkits(record);
+    this.#initialSnapshots.set(record.id, toolkit.snapshot?.());
+    const agent = new Agent(record, toolkit);
+    this.#agents.set(record.id, agent);
+    return agent;
+  }
+
+  get size(): number {
+    return this.#agents.size;
+  }
+
+  async create(owner: JwtUser, fields: { modelType: string; name?: string; settings?: SettingsPatch }): Promise<Agent> {
+    const now = this.#deps.now ?? Date.now;
+    const record: AgentRecord = {
+      version: 1,
+      id: crypto.randomUUID(),
+      ownerUid: owner.uid,
+      ownerName: owner.name,
+      name: fields.name ?? "Bob",
+      modelType: fields.modelType,
+      createdAt: new Date(now()).toISOString(),
+      settings: applySettings(defaultSettings(), fields.settings ?? {}),
+      steps: [],
+    };
+    const agent = this.#adopt(record);
+    await this.save(agent);
+    return agent;
+  }
+
+  /** The agent if it exists and `user` may see it; otherwise undefined (404 either way). */
+  find(id: string, user: JwtUser): Agent | undefined {
+    const agent = this.#agents.get(id);
+    if (!agent) return undefined;
+    return agent.record.ownerUid === user.uid || isAdmin(user) ? agent : undefined;
+  }
+
+  /** The caller's agents (ADMIN: everyone's), oldest first. */
+  list(user: JwtUser): Agent[] {
+    const all = [...this.#agents.values()];
+    const visible = isAdmin(user) ? all : all.filter((agent) => agent.record.ownerUid === user.uid);
+    return visible.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+  }
+
+  async delete(agent: Agent): Promise<void> {
+    agent.runController?.abort();
+    this.#agents.delete(agent.id);
+    this.#initialSnapshots.delete(agent.id);
+    agent.state = "UNAVAILABLE";
+    await this.#deps.store.delete(agent.id);
+  }
+
+  async save(agent: Agent): Promise<void> {
+    // A deleted agent is not written back by a run that was still finishing.
+    if (this.#agents.get(agent.id) !== agent) return;
+    await this.#deps.store.save(agent.record);
+  }
+
+  /** Starts a turn in the background; false when the agent is already running one. */
+  startTurn(agent: Agent, content: string, uid: number): boolean {
+    if (agent.busy) return false;
+    const run = runTurn(agent, content, uid, {
+      llm: this.#deps.llm,
+      logger: this.#deps.logger,
+      save: (a) => this.save(a),
+      ...(this.#deps.now ? { now: this.#deps.now } : {}),
+    });
+    this.#runs.add(run);
+    void run.finally(() => this.#runs.delete(run));
+    return true;
+  }
+
+  /** Aborts the agent's running turn; false when none was running. */
+  stop(agent: Agent): boolean {
+    if (!agent.runController) return false;
+    agent.state = "STOPPING";
+    agent.emit({ type: "state", state: "STOPPING" });
+    agent.runController.abort();
+    return true;
+  }
+
+  clear(agent: Agent): void {
+    agent.clear(this.#initialSnapshots.get(agent.id));
+  }
+
+  /** Running turns, for graceful shutdown. */
+  runningTurns(): Promise<void>[] {
+    return [...this.#runs];
+  }
+
+  all(): Agent[] {
+    return [...this.#agents.values()];
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The whole service in-process on an ephemeral port, in front of a scripted
+ * OpenAI-compatible upstream (the model's answers), for one test.
+ */
+import type { ToolkitFactory } from "../../src/agents/agent.ts";
+import { basicToolkit } from "../../src/agents/basic-toolkit.ts";
+import { TokenVerifier } from "../../src/auth.ts";
+import { LiteLLMClient } from "../../src/litellm.ts";
+import { createLogger } from "../../src/log.ts";
+import { createService, type Service } from "../../src/service.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
+import type { AgentStore } from "../../src/store/agent-store.ts";
+import { MemoryAgentStore } from "../../src/store/memory-store.ts";
+import { type ScriptedLLM, type ScriptedLLMOptions, startScriptedLLM } from "../fixtures/scripted-llm.ts";
+import { TEST_SECRET } from "./tokens.ts";
+
+export const MASTER_KEY = "sk-test-master-key-7a1c9e";
+
+export interface TestService extends Service {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly server: RunningServer;
+  readonly upstream: ScriptedLLM;
+  readonly logs: string[];
+}
+
+export interface TestServiceOptions {
+  store?: AgentStore;
+  toolkits?: ToolkitFactory;
+  upstream?: ScriptedLLMOptions;
+  /** Reuse an upstream across two services (restart tests). */
+  sharedUpstream?: ScriptedLLM;
+  verifier?: TokenVerifier;
+  maxBodyBytes?: number;
+  firstTokenTimeoutMs?: number;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const upstream = options.sharedUpstream ?? (await startScriptedLLM({ models: ["scripted-model"], ...options.upstream }));
+  const logs: string[] = [];
+  const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
+  const llm = new LiteLLMClient({
+    baseUrl: upstream.url,
+    masterKey: MASTER_KEY,
+    logger,
+    requestTimeoutMs: 10_000,
+    firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? 10_000,
+  });
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  const service = await createService({
+    apiPrefix: "/api",
+    maxBodyBytes,
+    verifier: options.verifier ?? new TokenVerifier({ keys: TEST_SECRET }),
+    logger,
+    llm,
+    store: options.store ?? new MemoryAgentStore(),
+    toolkits: options.toolkits ?? (() => basicToolkit()),
+  });
+  const server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+  return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
+}
+
+/** Stops the server (dropping sockets) and waits for running turns; the upstream too unless shared. */
+export async function stopTestService(service: TestService, options: { keepUpstream?: boolean } = {}): Promise<void> {
+  service.sockets.closeAll(1001, "test over");
+  for (const agent of service.registry.all()) service.registry.stop(agent);
+  await Promise.allSettled(service.registry.runningTurns());
+  await service.store.flush();
+  await service.server.close(true);
+  if (!options.keepUpstream) await service.upstream.close();
+}
+
+export async function withService(options: TestServiceOptions, run: (service: TestService) => Promise<void>): Promise<void> {
+  const service = await startTestService(options);
+  try {
+    await run(service);
+  } finally {
+    await stopTestService(service);
+  }
+}

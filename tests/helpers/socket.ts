@@ -1,0 +1,67 @@
+/** A WebSocket test client that records every event and waits for the ones a test expects. */
+
+export interface SocketEvent {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface TestSocket {
+  readonly events: SocketEvent[];
+  /** Resolves with the first recorded event (from `from` on) that matches, waiting up to `timeoutMs`. */
+  waitFor(match: (event: SocketEvent) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<SocketEvent>;
+  send(value: unknown): void;
+  sendRaw(text: string): void;
+  close(): Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+export function openSocket(url: string): Promise<TestSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const events: SocketEvent[] = [];
+    const waiters = new Set<() => void>();
+    let resolveClosed!: (value: { code: number; reason: string }) => void;
+    const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+    ws.onmessage = (message) => {
+      events.push(JSON.parse(String(message.data)));
+      for (const wake of waiters) wake();
+    };
+    ws.onclose = (event) => {
+      resolveClosed({ code: event.code, reason: event.reason });
+      for (const wake of waiters) wake();
+    };
+    ws.onerror = () => reject(new Error(`WebSocket to ${url.replace(/access-token=[^&]+/, "access-token=…")} failed`));
+    ws.onopen = () => {
+      const socket: TestSocket = {
+        events,
+        closed,
+        waitFor(match, { timeoutMs = 5000, from = 0 } = {}) {
+          return new Promise((resolveWait, rejectWait) => {
+            const check = () => {
+              const found = events.slice(from).find(match);
+              if (found) {
+                waiters.delete(check);
+                clearTimeout(timer);
+                resolveWait(found);
+              }
+            };
+            const timer = setTimeout(() => {
+              waiters.delete(check);
+              rejectWait(new Error(`timed out waiting for an event; got: ${events.map((e) => e.type).join(", ")}`));
+            }, timeoutMs);
+            waiters.add(check);
+            check();
+          });
+        },
+        send: (value) => ws.send(JSON.stringify(value)),
+        sendRaw: (text) => ws.send(text),
+        close: async () => {
+          if (ws.readyState === WebSocket.CLOSED) return;
+          ws.close();
+          await closed;
+        },
+      };
+      resolve(socket);
+    };
+  });
+}
