@@ -9,6 +9,9 @@
  */
 import { type JwtFailureCode, type JwtKeys, type JwtUser, verifyJwt } from "./jwt.ts";
 
+/** RFC 6750 challenge sent with every 401. */
+export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"';
+
 /** Roles admitted to agents; the gateway check and the service agree on it. */
 export const ALLOWED_ROLES: ReadonlySet<string> = new Set(["REGULAR", "ADMIN"]);
 

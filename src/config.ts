@@ -52,6 +52,9 @@ export class ConfigError extends Error {
 /** Deployment kind, from `AGENT_ENV`. `production` turns some warnings into errors. */
 export type AgentEnv = "development" | "production";
 
+/** What the process serves. */
+export type ServiceMode = "all" | "authorize";
+
 /** Log threshold, from `LOG_LEVEL` (or the reference's `TEXERA_SERVICE_LOG_LEVEL`). */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -66,6 +69,8 @@ export type JwtSecretSource = "AUTH_JWT_SECRET" | { readonly authConf: string } 
 export interface Config {
   /** `AGENT_ENV`. */
   readonly env: AgentEnv;
+  /** `SERVICE_MODE`: `all` (default) serves everything; `authorize` serves only the gateway check and the healthcheck, so a platform can scale the check separately. */
+  readonly mode: ServiceMode;
   /** The HTTP listener. */
   readonly server: {
     /** `HOST`: interface to listen on. */
@@ -144,6 +149,7 @@ const AUTH_CONF_CANDIDATES = ["auth.conf", "../common/config/src/main/resources/
 const CLOCK_SKEW_SECONDS = 30;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const AGENT_ENVS: readonly AgentEnv[] = ["development", "production"];
+const SERVICE_MODES: readonly ServiceMode[] = ["all", "authorize"];
 
 const DEFAULTS = {
   PORT: 3001,
@@ -185,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const warnings: string[] = [];
 
   const agentEnv = parseChoice("AGENT_ENV", get("AGENT_ENV"), AGENT_ENVS, DEFAULTS.AGENT_ENV);
+  const mode = parseChoice("SERVICE_MODE", get("SERVICE_MODE"), SERVICE_MODES, "all");
 
   const port = parseInteger("PORT", get("PORT"), DEFAULTS.PORT, 0, 65_535, "an integer between 0 and 65535");
   const host = parseHost(get("HOST"));
@@ -230,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
 
   const config: Config = {
     env: agentEnv,
+    mode,
     server: {
       host,
       port,
@@ -285,6 +293,7 @@ export function describeConfig(config: Config): string {
     `agent state ${config.agents.stateDir}`,
     `log level ${config.log.level}`,
     `AGENT_ENV ${config.env}`,
+    ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),
   ].join(", ");
 }
 

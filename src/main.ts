@@ -8,11 +8,12 @@
  */
 import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
-import { ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { createApp } from "./http/app.ts";
 import { basicToolkit } from "./agents/basic-toolkit.ts";
 import { FileAgentStore } from "./store/file-store.ts";
 import { LiteLLMClient } from "./litellm.ts";
-import { createLogger } from "./log.ts";
+import { createLogger, type Logger } from "./log.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
 import { startServer } from "./server.ts";
@@ -37,6 +38,37 @@ async function main(): Promise<void> {
     clockSkewSeconds: config.auth.clockSkewSeconds,
     cacheSize: config.auth.tokenCacheSize,
   });
+  const maxBodyBytes = config.server.maxBodyBytes;
+  const agents = config.mode === "all" ? await startAgents(config, verifier, logger) : undefined;
+  const app = agents?.app ?? createApp({ apiPrefix: config.server.apiPrefix, maxBodyBytes, verifier, logger });
+  const server = await startServer(app, {
+    host: config.server.host,
+    port: config.server.port,
+    maxBodyBytes,
+    maxFrameBytes: maxBodyBytes,
+  });
+  console.log(`agent-service (${runtimeName()}) ${describeConfig(config)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+
+  // SIGTERM: stop accepting, let running turns finish (or stop them after the
+  // grace period), close sockets with 1001, flush the store, exit 0.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    const closing = server.close();
+    if (agents) await agents.drain(config.server.shutdownGraceMs);
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    await server.close(true);
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/** The agent side of the service: LiteLLM client, store, registry, routes and sockets. */
+async function startAgents(config: Config, verifier: TokenVerifier, logger: Logger) {
   const { litellm } = config;
   const llm = new LiteLLMClient({
     baseUrl: litellm.baseUrl,
@@ -48,49 +80,33 @@ async function main(): Promise<void> {
     logger: logger.child({ component: "litellm" }),
   });
   const store = await FileAgentStore.open({ dir: config.agents.stateDir, logger: logger.child({ component: "store" }) });
-  const maxBodyBytes = config.server.maxBodyBytes;
   const { app, registry, sockets } = await createService({
     apiPrefix: config.server.apiPrefix,
-    maxBodyBytes,
+    maxBodyBytes: config.server.maxBodyBytes,
     verifier,
     logger,
     llm,
     store,
     toolkits: () => basicToolkit(),
   });
-  const server = await startServer(app, {
-    host: config.server.host,
-    port: config.server.port,
-    maxBodyBytes,
-    maxFrameBytes: maxBodyBytes,
-  });
-  logger.info("agents loaded", { count: registry.size });
-  console.log(`agent-service (${runtimeName()}) ${describeConfig(config)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+  logger.info("agents loaded", { count: registry.size, stateDir: config.agents.stateDir });
 
-  // SIGTERM: stop accepting, let running turns finish (or stop them after the
-  // grace period), close sockets with 1001, flush the store, exit 0.
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const graceMs = config.server.shutdownGraceMs;
-    logger.info("shutting down", { signal, runningTurns: registry.runningTurns().length, graceMs });
-    const closing = server.close();
-    const turns = Promise.allSettled(registry.runningTurns());
-    const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref?.());
+  const drain = async (graceMs: number) => {
+    const running = registry.runningTurns();
+    logger.info("draining agent turns", { running: running.length, graceMs });
+    const turns = Promise.allSettled(running);
+    const grace = new Promise<"timeout">((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), graceMs);
+      void turns.then(() => clearTimeout(timer));
+    });
     if ((await Promise.race([turns, grace])) === "timeout") {
       for (const agent of registry.all()) registry.stop(agent);
       await turns;
     }
     sockets.closeAll(1001, "server shutting down");
     await store.flush();
-    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    await server.close(true);
-    logger.info("stopped");
-    process.exit(0);
   };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
+  return { app, drain };
 }
 
 await main();

@@ -9,8 +9,9 @@ import type { Hooks } from "crossws";
 import { authenticateRequest, bearerToken, type AuthResult, type TokenVerifier } from "../auth.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
+import { authorize, type AuthorizeDecision, type AuthorizeInput } from "../authorize.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
-import { errorResponse, forbidden, json, unauthorized } from "./responses.ts";
+import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
 /** The caller of a socket, fixed when it opens. */
 export interface SocketCaller {
@@ -42,6 +43,15 @@ export interface AppDeps {
 
 export interface App {
   fetch(request: Request): Promise<Response>;
+  /**
+   * The gateway check as a pure decision, for a runtime adapter that can
+   * answer it without building a Request (see server.ts). `fetch` answers the
+   * same paths the same way.
+   */
+  readonly gatewayCheck?: {
+    matches(pathAndQuery: string): boolean;
+    decide(input: AuthorizeInput): AuthorizeDecision;
+  };
 }
 
 /** Request fields set by the guard. */
@@ -85,6 +95,7 @@ export function createApp(deps: AppDeps): App {
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
 
+
   // The socket authenticates before the upgrade, by `?access-token=` (browsers
   // cannot set headers on a WebSocket) or a Bearer header.
   router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
@@ -112,8 +123,33 @@ export function createApp(deps: AppDeps): App {
 
   for (const install of deps.routes ?? []) install(router, prefix);
 
+  // The gateway check (nginx auth_request, Envoy ext_authz): any method, any
+  // path below it, answered before routing. It is on the hot path of every
+  // gateway request, and the original request's Content-Length (which Envoy
+  // forwards without the body) must not trip the body limit.
+  const checkPrefix = `${prefix}/auth`;
+  const gatewayCheck = {
+    matches: (path: string) => {
+      if (!path.startsWith(checkPrefix)) return false;
+      const next = path[checkPrefix.length];
+      return next === undefined || next === "/" || next === "?";
+    },
+    decide: (input: AuthorizeInput) => authorize(input, verifier, { apiPrefix: prefix }),
+  };
+
   return {
+    gatewayCheck,
     fetch: async (request: Request) => {
+      const url = request.url;
+      const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
+      if (gatewayCheck.matches(path)) {
+        const decision = gatewayCheck.decide({
+          checkUri: path,
+          originalUri: request.headers.get("x-original-uri") ?? request.headers.get("x-forwarded-uri"),
+          authorization: request.headers.get("authorization"),
+        });
+        return empty(decision.status, decision.headers);
+      }
       try {
         return (await router.fetch(request)) as Response;
       } catch (error) {

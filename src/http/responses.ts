@@ -8,6 +8,7 @@
  * @module
  */
 import { FastResponse } from "srvx";
+import { WWW_AUTHENTICATE } from "../auth.ts";
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } as const;
 
@@ -24,8 +25,6 @@ export function errorResponse(status: number, message: string, headers?: Record<
   return json({ error: message }, status, headers);
 }
 
-/** RFC 6750 challenge sent with every 401. */
-export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"';
 
 export function unauthorized(): Response {
   return errorResponse(401, "Unauthorized", { "www-authenticate": WWW_AUTHENTICATE });

@@ -1,0 +1,53 @@
+/**
+ * The gateway check under load, next to the barest hello server of the same
+ * runtime, measured in the same run: requests/s, p50/p99, and the ratio.
+ * Target: >= 80% of the baseline's requests/s, p99 under 5 ms at 50 connections.
+ *
+ *   npm run bench:authorize                 # Node and Deno
+ *   npx tsx scripts/bench/authorize.ts node
+ *
+ * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
+ * Each server runs as its own process; autocannon runs in this one (Node),
+ * on the same 2 cores, so both sides pay the same load-generator tax.
+ */
+import process from "node:process";
+import { signJwt } from "../../src/jwt.ts";
+import { fmt, freePort, load, type Runtime, startChild, table } from "./lib.ts";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const runtimes = (process.argv.slice(2).length ? process.argv.slice(2) : ["node", "deno"]) as Runtime[];
+const secret = "bench-secret-0123456789abcdef-0123456789";
+const token = signJwt({ sub: "bench", userId: 1, email: "bench@example.com", role: "REGULAR", exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
+
+const rows: string[][] = [];
+const ratios: string[] = [];
+for (const runtime of runtimes) {
+  const basePort = await freePort();
+  const baseline = await startChild(runtime, "scripts/bench/hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+  await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: 2 }); // warm-up
+  const base = await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: seconds });
+  await baseline.stop();
+
+  const port = await freePort();
+  const service = await startChild(runtime, "src/main.ts", {
+    port,
+    readyPath: "/api/healthcheck",
+    env: { PORT: String(port), HOST: "127.0.0.1", AUTH_JWT_SECRET: secret, SERVICE_MODE: "authorize", LOG_LEVEL: "error" },
+  });
+  const url = `http://127.0.0.1:${port}/api/auth/api/agents/bench/settings`;
+  const headers = { authorization: `Bearer ${token}` };
+  await load(url, { connections, durationSeconds: 2, headers });
+  const check = await load(url, { connections, durationSeconds: seconds, headers });
+  await service.stop();
+  if (check.non2xx > 0 || check.errors > 0) throw new Error(`the check answered ${check.non2xx} non-2xx and ${check.errors} errors`);
+
+  const ratio = check.requestsPerSecond / base.requestsPerSecond;
+  rows.push([`${runtime} bare hello`, fmt(base.requestsPerSecond), `${base.p50}`, `${base.p99}`, "1.00"]);
+  rows.push([`${runtime} /api/auth check`, fmt(check.requestsPerSecond), `${check.p50}`, `${check.p99}`, ratio.toFixed(2)]);
+  ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${runtime === "node" ? "node:http" : "Deno.serve"} hello's requests/s, p99 ${check.p99} ms`);
+}
+
+console.log(`authorize benchmark: ${connections} connections, ${seconds} s each, autocannon on the same machine`);
+console.log(table(["server", "req/s", "p50 ms", "p99 ms", "ratio"], rows));
+for (const line of ratios) console.log(line);

@@ -1,0 +1,93 @@
+/**
+ * The gateway check for `/api/agents`: what nginx `auth_request` and Envoy
+ * Gateway's `SecurityPolicy` ext-auth call before any agent traffic.
+ *
+ * - Envoy appends the original path and query to the check's prefix and
+ *   forwards the original method: `PATCH /api/auth/api/agents/x/settings`.
+ * - nginx's subrequest is a GET to the check location without the query
+ *   string; the original URI comes in `X-Original-URI` (so a WebSocket's
+ *   `?access-token=` is only visible there).
+ *
+ * Answers only 200, 401 or 403 (nginx turns anything else into a 500), with
+ * an empty body and `Cache-Control: no-store`; 200 carries the trusted
+ * `x-user-*` headers the gateway copies onto the proxied request.
+ *
+ * The decision is a pure function of the request's parts, so the Web handler
+ * and any runtime fast path share it.
+ *
+ * @module
+ */
+import { bearerToken, type TokenVerifier, WWW_AUTHENTICATE } from "./auth.ts";
+
+export interface AuthorizeInput {
+  /** The check request's own path and query (e.g. `/api/auth/api/agents/x?access-token=…`). */
+  readonly checkUri: string;
+  /** nginx: the original request URI (`X-Original-URI`, else `X-Forwarded-Uri`). */
+  readonly originalUri?: string | null;
+  /** The original request's `Authorization` header. */
+  readonly authorization?: string | null;
+}
+
+export interface AuthorizeDecision {
+  readonly status: 200 | 401 | 403;
+  readonly headers: Record<string, string>;
+}
+
+export interface AuthorizeOptions {
+  /** `API_PREFIX`, e.g. `/api`. The check lives at `${apiPrefix}/auth`, the guarded paths under `${apiPrefix}/agents`. */
+  readonly apiPrefix: string;
+}
+
+const NO_STORE = { "cache-control": "no-store" } as const;
+const DENY_401: AuthorizeDecision = Object.freeze({
+  status: 401,
+  headers: Object.freeze({ ...NO_STORE, "www-authenticate": WWW_AUTHENTICATE }),
+});
+const DENY_403: AuthorizeDecision = Object.freeze({ status: 403, headers: Object.freeze({ ...NO_STORE }) });
+
+/** Header-safe text: printable ASCII stays as is, anything else is percent-encoded (UTF-8). */
+function headerValue(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]+/g, (run) => encodeURIComponent(run));
+}
+
+/** The original request's path and query, from X-Original-URI or from the check URI after the prefix. */
+export function originalRequestUri(input: AuthorizeInput, checkPrefix: string): string | undefined {
+  if (input.originalUri) return input.originalUri;
+  const queryAt = input.checkUri.indexOf("?");
+  const path = queryAt < 0 ? input.checkUri : input.checkUri.slice(0, queryAt);
+  if (path !== checkPrefix && !path.startsWith(`${checkPrefix}/`)) return undefined;
+  const rest = input.checkUri.slice(checkPrefix.length);
+  return rest === "" || rest[0] === "?" ? undefined : rest;
+}
+
+/** Decides a gateway check. */
+export function authorize(input: AuthorizeInput, verifier: TokenVerifier, options: AuthorizeOptions): AuthorizeDecision {
+  const original = originalRequestUri(input, `${options.apiPrefix}/auth`);
+  if (!original) return DENY_403;
+  let url: URL;
+  try {
+    // Resolves dot segments and percent-encoded dots, as the proxied request's path will be.
+    url = new URL(original, "http://gateway.invalid");
+  } catch {
+    return DENY_403;
+  }
+  const guarded = `${options.apiPrefix}/agents`;
+  // A scheme-relative "//host/..." is not a path on this service.
+  if (url.host !== "gateway.invalid") return DENY_403;
+  if (url.pathname !== guarded && !url.pathname.startsWith(`${guarded}/`)) return DENY_403;
+
+  const token = url.searchParams.get("access-token")?.trim() || bearerToken(input.authorization);
+  const result = verifier.authenticate(token);
+  if (!result.ok) return result.status === 401 ? DENY_401 : DENY_403;
+  const { user } = result;
+  return {
+    status: 200,
+    headers: {
+      ...NO_STORE,
+      "x-user-id": String(user.uid),
+      "x-user-name": headerValue(user.name),
+      "x-user-email": headerValue(user.email),
+      "x-user-role": headerValue(user.role),
+    },
+  };
+}
