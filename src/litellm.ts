@@ -450,7 +450,10 @@ export class LiteLLMClient {
       const status = error.status;
       const upstream = upstreamMessage(error.error);
       const details = { status, ...(upstream ? { upstreamMessage: this.#clean(upstream) } : {}) };
-      if (status === 401 || status === 403) {
+      // Without a database, LiteLLM answers a wrong master key with 400 "no_db_connection"
+      // (it tried to look the key up as a virtual key): that is our credentials too.
+      const type = typeof error.type === "string" ? error.type : "";
+      if (status === 401 || status === 403 || type === "auth_error" || type === "no_db_connection") {
         return new LiteLLMError("auth", `LiteLLM refused the service's credentials (HTTP ${status}); check LITELLM_MASTER_KEY`, details);
       }
       if (status === 429) return new LiteLLMError("rate_limited", "LiteLLM is rate limiting requests (HTTP 429)", details);

@@ -56,9 +56,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
-    const closing = server.close();
+    server.stopAccepting();
     if (agents) await agents.drain(config.server.shutdownGraceMs);
-    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    // Idle keep-alive connections would hold a graceful close open: give it a second.
+    await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref?.())]);
     await server.close(true);
     logger.info("stopped");
     process.exit(0);
@@ -92,6 +93,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
   logger.info("agents loaded", { count: registry.size, stateDir: config.agents.stateDir });
 
   const drain = async (graceMs: number) => {
+    registry.beginShutdown();
     const running = registry.runningTurns();
     logger.info("draining agent turns", { running: running.length, graceMs });
     const turns = Promise.allSettled(running);

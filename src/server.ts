@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Hooks } from "crossws";
 import type { App } from "./http/app.ts";
 
@@ -29,9 +29,21 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:3001`. */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting; with `force`, also drops open connections and sockets. */
+  /**
+   * Stops taking new work while open sockets stay up: new requests get 503
+   * (and, on Node, the listener closes). For a graceful shutdown, before the
+   * running turns are drained.
+   */
+  stopAccepting(): void;
+  /** Stops the server; with `force`, also drops open connections and sockets. */
   close(force?: boolean): Promise<void>;
 }
+
+const SHUTTING_DOWN = () =>
+  new Response(JSON.stringify({ error: "Service is shutting down" }), {
+    status: 503,
+    headers: { "content-type": "application/json", connection: "close", "retry-after": "5" },
+  });
 
 /**
  * The socket hooks for an upgrade request: the app answers the request as
@@ -72,7 +84,9 @@ async function startDeno(app: App, options: ServeOptions): Promise<RunningServer
   const deno = (globalThis as unknown as { Deno: DenoNamespace }).Deno;
   const { default: denoAdapter } = await import("crossws/adapters/deno");
   const ws = denoAdapter({ resolve: (request: Request) => resolveHooks(app, request) });
+  let accepting = true;
   const server = deno.serve({ port: options.port, hostname: options.host, onListen: () => {} }, (request, info) => {
+    if (!accepting) return SHUTTING_DOWN();
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return ws.handleUpgrade(request, info as never);
     }
@@ -83,6 +97,10 @@ async function startDeno(app: App, options: ServeOptions): Promise<RunningServer
   return {
     url: displayUrl(options.host, port),
     port,
+    stopAccepting: () => {
+      // Deno.serve's shutdown() would also close the WebSockets of running turns.
+      accepting = false;
+    },
     close: async (force = false) => {
       if (force) {
         for (const [, peers] of ws.peers) {
@@ -104,8 +122,9 @@ async function startDeno(app: App, options: ServeOptions): Promise<RunningServer
 
 async function startNode(app: App, options: ServeOptions): Promise<RunningServer> {
   const { serve } = await import("crossws/server/node");
+  let accepting = true;
   const server = serve({
-    fetch: (request) => app.fetch(request),
+    fetch: (request) => (accepting ? app.fetch(request) : SHUTTING_DOWN()),
     hostname: options.host,
     port: options.port,
     silent: true,
@@ -114,7 +133,7 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
     gracefulShutdown: false,
     maxRequestBodySize: options.maxBodyBytes,
     websocket: {
-      resolve: (request: Request) => resolveHooks(app, request),
+      resolve: (request: Request) => (accepting ? resolveHooks(app, request) : { upgrade: () => SHUTTING_DOWN() }),
       options: { node: { serverOptions: { maxPayload: options.maxFrameBytes ?? 1024 * 1024 } } },
     },
   });
@@ -125,7 +144,7 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
     node.server!.removeAllListeners("request");
     node.server!.on("request", (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? "/";
-      if (!fast.matches(url)) return srvxHandler(req, res);
+      if (!accepting || !fast.matches(url)) return srvxHandler(req, res);
       const header = (name: string) => {
         const value = req.headers[name];
         return Array.isArray(value) ? value[0] : value;
@@ -148,6 +167,14 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
   return {
     url: displayUrl(options.host, port),
     port,
-    close: (force = false) => server.close(force),
+    stopAccepting: () => {
+      accepting = false;
+      // Stop listening; upgraded sockets and keep-alive connections stay until close().
+      node.server!.close();
+    },
+    close: async (force = false) => {
+      if (force) (node.server as HttpServer).closeAllConnections?.();
+      await server.close(force);
+    },
   };
 }

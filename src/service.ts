@@ -25,7 +25,7 @@ export interface ServiceDeps {
   readonly store: AgentStore;
   readonly toolkits: ToolkitFactory;
   readonly now?: () => number;
-  /** Routes added after the built-in ones (deployer extensions, test probes). */
+  /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
 }
 
@@ -54,7 +54,7 @@ export async function createService(deps: ServiceDeps): Promise<Service> {
     ...(deps.now ? { now: deps.now } : {}),
     reactSocket: reactSocketProvider({ registry, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
     // Fixed paths (/agents/models) before /agents/:id.
-    routes: [modelsRoutes(llm as LiteLLMClient, logger), agentsRoutes({ registry, llm, logger, maxBodyBytes }), ...(deps.extraRoutes ?? [])],
+    routes: [modelsRoutes(llm as LiteLLMClient, logger), ...(deps.extraRoutes ?? []), agentsRoutes({ registry, llm, logger, maxBodyBytes })],
   });
   return { app, registry, sockets, store: deps.store };
 }

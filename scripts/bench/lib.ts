@@ -20,8 +20,9 @@ export async function freePort(): Promise<number> {
 
 /** The command that runs a TypeScript file on a runtime. */
 export function commandFor(runtime: Runtime, file: string, args: string[] = []): [string, string[]] {
+  // "node" from PATH: under Deno, process.execPath is the deno binary.
   return runtime === "node"
-    ? [process.execPath, ["--import", "tsx", file, ...args]]
+    ? ["node", ["--import", "tsx", file, ...args]]
     : ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
 }
 

@@ -109,9 +109,17 @@ export class AgentRegistry {
     await this.#deps.store.save(agent.record);
   }
 
-  /** Starts a turn in the background; false when the agent is already running one. */
-  startTurn(agent: Agent, content: string, uid: number): boolean {
-    if (agent.busy) return false;
+  #closing = false;
+
+  /** Refuses new turns from now on (graceful shutdown); running ones go on. */
+  beginShutdown(): void {
+    this.#closing = true;
+  }
+
+  /** Starts a turn in the background, unless the agent is running one or the service is shutting down. */
+  startTurn(agent: Agent, content: string, uid: number): "started" | "busy" | "closing" {
+    if (this.#closing) return "closing";
+    if (agent.busy) return "busy";
     const run = runTurn(agent, content, uid, {
       llm: this.#deps.llm,
       logger: this.#deps.logger,
@@ -120,7 +128,7 @@ export class AgentRegistry {
     });
     this.#runs.add(run);
     void run.finally(() => this.#runs.delete(run));
-    return true;
+    return "started";
   }
 
   /** Aborts the agent's running turn; false when none was running. */

@@ -114,9 +114,9 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
               send(peer, { type: "error", error: `Message content is longer than ${maxMessageChars} characters` });
               return;
             }
-            if (!deps.registry.startTurn(agent, parsed.content, caller.user.uid)) {
-              send(peer, { type: "error", error: "Agent is busy" });
-            }
+            const started = deps.registry.startTurn(agent, parsed.content, caller.user.uid);
+            if (started === "busy") send(peer, { type: "error", error: "Agent is busy" });
+            if (started === "closing") send(peer, { type: "error", error: "Service is shutting down" });
             return;
           }
           case "stop":

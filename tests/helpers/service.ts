@@ -5,6 +5,7 @@
 import type { ToolkitFactory } from "../../src/agents/agent.ts";
 import { basicToolkit } from "../../src/agents/basic-toolkit.ts";
 import { TokenVerifier } from "../../src/auth.ts";
+import type { RouteInstaller } from "../../src/http/app.ts";
 import { LiteLLMClient } from "../../src/litellm.ts";
 import { createLogger } from "../../src/log.ts";
 import { createService, type Service } from "../../src/service.ts";
@@ -30,9 +31,14 @@ export interface TestServiceOptions {
   upstream?: ScriptedLLMOptions;
   /** Reuse an upstream across two services (restart tests). */
   sharedUpstream?: ScriptedLLM;
+  /** Talk to this LiteLLM instead of the scripted upstream directly (the real-proxy tier). */
+  proxyUrl?: string;
+  masterKey?: string;
   verifier?: TokenVerifier;
   maxBodyBytes?: number;
   firstTokenTimeoutMs?: number;
+  /** More routes (test probes, extra endpoints), installed before `/agents/:id`. */
+  extraRoutes?: readonly RouteInstaller[];
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -40,8 +46,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
   const llm = new LiteLLMClient({
-    baseUrl: upstream.url,
-    masterKey: MASTER_KEY,
+    baseUrl: options.proxyUrl ?? upstream.url,
+    masterKey: options.masterKey ?? MASTER_KEY,
     logger,
     requestTimeoutMs: 10_000,
     firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? 10_000,
@@ -55,6 +61,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     llm,
     store: options.store ?? new MemoryAgentStore(),
     toolkits: options.toolkits ?? (() => basicToolkit()),
+    ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
   const server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };

@@ -1,0 +1,149 @@
+/**
+ * Static checks of what would break a deploy: the Kubernetes manifests
+ * (deploy/k8s) agree with each other and with the service, and the
+ * Containerfile is pinned, non-root and runs a file that exists. No
+ * container engine or cluster runs on our machines, so these checks are
+ * what we can prove here.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { loadConfig } from "../src/config.ts";
+import { TokenVerifier } from "../src/auth.ts";
+import { createApp } from "../src/http/app.ts";
+import { silentLogger } from "../src/log.ts";
+import { TEST_SECRET } from "./helpers/tokens.ts";
+
+// deno-lint-ignore no-explicit-any
+type Doc = any;
+
+const K8S = "deploy/k8s";
+function load(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(`${K8S}/${file}`, "utf8")).map((doc) => {
+    assert.deepEqual(doc.errors, [], `${file} parses`);
+    return doc.toJS();
+  });
+}
+const kustomization = load("kustomization.yaml")[0];
+const applied: Doc[] = (kustomization.resources as string[]).flatMap((file) => load(file));
+const byKind = (kind: string) => applied.filter((doc) => doc.kind === kind);
+const one = (kind: string) => {
+  const docs = byKind(kind);
+  assert.equal(docs.length, 1, `exactly one ${kind}`);
+  return docs[0];
+};
+
+describe("Kubernetes manifests (deploy/k8s)", () => {
+  const deployment = one("Deployment");
+  const service = one("Service");
+  const route = one("HTTPRoute");
+  const policy = one("SecurityPolicy");
+  const container = deployment.spec.template.spec.containers[0];
+  const env = new Map<string, Doc>((container.env as Doc[]).map((e) => [e.name, e]));
+
+  test("kustomization lists files that exist, and every manifest in the folder parses", () => {
+    for (const file of kustomization.resources) assert.ok(existsSync(`${K8S}/${file}`), file);
+    for (const file of readdirSync(K8S).filter((f) => f.endsWith(".yaml"))) load(file);
+    assert.ok(!kustomization.resources.includes("secret.example.yaml"), "the example Secret is never applied");
+  });
+
+  test("the SecurityPolicy targets the route that exists and calls the check with the four x-user-* headers", () => {
+    assert.equal(policy.apiVersion, "gateway.envoyproxy.io/v1alpha1");
+    assert.deepEqual(policy.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route.metadata.name }]);
+    const http = policy.spec.extAuth.http;
+    assert.equal(http.path, "/api/auth");
+    assert.deepEqual(http.headersToBackend, ["x-user-id", "x-user-name", "x-user-email", "x-user-role"]);
+    assert.equal(policy.spec.extAuth.failOpen, false, "fails closed");
+    assert.deepEqual(http.backendRefs, [{ name: service.metadata.name, port: service.spec.ports[0].port }]);
+  });
+
+  test("the route sends /api/agents to the Service, on the Service's port", () => {
+    const rule = route.spec.rules[0];
+    assert.deepEqual(rule.matches, [{ path: { type: "PathPrefix", value: "/api/agents" } }]);
+    assert.deepEqual(rule.backendRefs, [{ name: service.metadata.name, port: service.spec.ports[0].port }]);
+  });
+
+  test("the Service selects the Deployment's pods and targets the container's port, which the service listens on", () => {
+    const labels = deployment.spec.template.metadata.labels;
+    for (const [key, value] of Object.entries(service.spec.selector)) assert.equal(labels[key], value, key);
+    assert.deepEqual(deployment.spec.selector.matchLabels, service.spec.selector);
+    const port = container.ports.find((p: Doc) => p.name === service.spec.ports[0].targetPort);
+    assert.ok(port, "targetPort names a container port");
+    assert.equal(String(port.containerPort), env.get("PORT").value);
+    assert.equal(service.spec.ports[0].port, port.containerPort);
+  });
+
+  test("probes hit /api/healthcheck, which really is open (no token)", async () => {
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      assert.equal(probe.httpGet.path, "/api/healthcheck");
+      assert.equal(probe.httpGet.port, "http");
+    }
+    const app = createApp({ apiPrefix: "/api", maxBodyBytes: 1024, verifier: new TokenVerifier({ keys: TEST_SECRET }), logger: silentLogger });
+    const response = await app.fetch(new Request("http://pod/api/healthcheck"));
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  });
+
+  test("secrets are referenced from a Secret, never inlined", () => {
+    assert.deepEqual(env.get("LITELLM_MASTER_KEY").valueFrom, { secretKeyRef: { name: "agent-service-secrets", key: "litellm-master-key" } });
+    assert.deepEqual(env.get("AUTH_JWT_SECRET").valueFrom, { secretKeyRef: { name: "agent-service-secrets", key: "auth-jwt-secret" } });
+    for (const [name, entry] of env) {
+      if (/KEY|SECRET|TOKEN|PASSWORD/.test(name)) assert.equal(entry.value, undefined, `${name} must not be inline`);
+    }
+    const secret = load("secret.example.yaml")[0];
+    assert.ok("litellm-master-key" in secret.stringData && "auth-jwt-secret" in secret.stringData);
+  });
+
+  test("the pod runs as non-root with resources, and its grace period covers the drain", () => {
+    const spec = deployment.spec.template.spec;
+    assert.equal(spec.securityContext.runAsNonRoot, true);
+    assert.ok(spec.securityContext.runAsUser > 0);
+    assert.equal(container.securityContext.allowPrivilegeEscalation, false);
+    assert.ok(container.resources.requests.cpu && container.resources.limits.memory);
+    assert.ok(spec.terminationGracePeriodSeconds > Number(env.get("SHUTDOWN_GRACE_SECONDS").value), "SIGKILL comes after the drain");
+    assert.equal(env.get("AGENT_ENV").value, "production");
+    // The environment the Deployment sets is a valid configuration (secrets filled in).
+    const values = Object.fromEntries([...env].map(([name, entry]) => [name, entry.value ?? "x".repeat(40)]));
+    assert.doesNotThrow(() => loadConfig(values, { readFile: () => undefined, cwd: "/app" }));
+  });
+});
+
+describe("Containerfile", () => {
+  const text = readFileSync("Containerfile", "utf8");
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const instructions = (name: string) => lines.filter((l) => l.toUpperCase().startsWith(`${name} `));
+
+  test("is multi-stage with base images pinned by tag", () => {
+    const froms = instructions("FROM");
+    assert.ok(froms.length >= 2, "multi-stage");
+    for (const from of froms) {
+      const image = from.split(/\s+/)[1]!;
+      assert.match(image, /:[\w.-]+$/, `${image} has a tag`);
+      assert.doesNotMatch(image, /:latest$/, `${image} is not :latest`);
+    }
+  });
+
+  test("runs as a non-root user, exposes the default port, and has a HEALTHCHECK on the open probe path", () => {
+    const user = instructions("USER").at(-1)?.split(/\s+/)[1];
+    assert.ok(user && user !== "root" && user !== "0", `USER ${user}`);
+    const defaultPort = loadConfig({}, { readFile: () => undefined, cwd: "/app" }).server.port;
+    assert.deepEqual(instructions("EXPOSE"), [`EXPOSE ${defaultPort}`]);
+    assert.match(text, /HEALTHCHECK[\s\S]*\/api\/healthcheck/);
+  });
+
+  test("copies files that exist and starts an entry that exists", () => {
+    for (const copy of instructions("COPY").filter((l) => !l.includes("--from="))) {
+      const sources = copy.split(/\s+/).slice(1, -1);
+      for (const source of sources) assert.ok(existsSync(source), `COPY ${source}`);
+    }
+    const cmd = JSON.parse(instructions("CMD").at(-1)!.slice(4)) as string[];
+    assert.equal(cmd[0], "deno");
+    assert.ok(existsSync(cmd.at(-1)!), `entry ${cmd.at(-1)}`);
+    assert.ok(cmd.includes("--allow-net") && cmd.includes("--allow-env"), "runs with explicit permissions");
+  });
+
+  test("installs from the lockfile", () => {
+    assert.ok(instructions("RUN").some((l) => /npm ci\b/.test(l)), "npm ci");
+  });
+});
