@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs a real LiteLLM proxy from PyPI into a Python venv, for integration tests.
+#
+#   scripts/litellm/setup.sh            # venv at <repo>/.venv
+#   LITELLM_VENV=/tmp/llv scripts/litellm/setup.sh
+#
+# Idempotent: does nothing when the venv already holds the pinned versions, otherwise
+# creates the venv (if missing) and pip-installs the pins into it. Non-interactive; safe
+# to run as root on a fresh Debian machine (installs python3-venv with apt only when
+# `python3 -m venv` cannot work). A fresh install takes about a minute (~750 MB).
+# Then start the proxy with scripts/litellm/run.sh; see scripts/litellm/NOTES.md.
+set -euo pipefail
+
+# litellm 1.108.7 is the newest release whose [proxy] extra resolves on PyPI: from
+# 1.108.8 on, the extra pins companion releases that PyPI does not have
+# (litellm-enterprise==0.1.79.post2, litellm-proxy-extras==0.4.110.post1 / 0.4.113,
+# litellm-proxy==1.110.x). 1.82.7 and 1.82.8 were the compromised releases; keep > 1.83.0.
+LITELLM_PIN="1.108.7"
+# Not needed to run the proxy, but without the `prisma` package the proxy answers a
+# request with NO credentials with a 500 (its error handler does `import prisma`)
+# instead of a 401. Installing the package (no `prisma generate`, no engine download:
+# that only happens with a DATABASE_URL) fixes that. litellm's own range: >=0.11,<1.0.
+PRISMA_PIN="0.15.0"
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$here/../.." && pwd)"
+venv="${LITELLM_VENV:-.venv}"
+case "$venv" in
+  /*) ;;
+  *) venv="$repo_root/$venv" ;;
+esac
+python="${PYTHON:-python3}"
+started=$SECONDS
+
+installed_version() {
+  # prints "<litellm version> <prisma version>", or nothing when the venv is unusable
+  "$venv/bin/python" - 2>/dev/null <<'EOF' || true
+from importlib.metadata import version, PackageNotFoundError
+def v(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "none"
+print(v("litellm"), v("prisma"))
+EOF
+}
+
+if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$LITELLM_PIN $PRISMA_PIN" ]; then
+  echo "litellm $LITELLM_PIN already installed in $venv"
+  exit 0
+fi
+
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "setup.sh: $python not found (Python 3.10 to 3.15 is needed)" >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] < (3, 16) else 1)'; then
+  echo "setup.sh: litellm $LITELLM_PIN needs Python >=3.10,<3.16; $python is $("$python" -V 2>&1)" >&2
+  exit 1
+fi
+
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
+  if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      echo "setup.sh: installing python3-venv with apt-get"
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get update -qq
+      apt-get install -y -qq python3-venv
+    else
+      echo "setup.sh: '$python -m venv' needs ensurepip: install python3-venv (as root: apt-get install -y python3-venv)" >&2
+      exit 1
+    fi
+  fi
+  if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
+    echo "setup.sh: $venv exists and is not a venv; not touching it (set LITELLM_VENV)" >&2
+    exit 1
+  fi
+  rm -rf "$venv"  # a broken venv (or an empty directory)
+  echo "setup.sh: creating venv $venv"
+  "$python" -m venv "$venv"
+fi
+
+echo "setup.sh: installing litellm[proxy]==$LITELLM_PIN prisma==$PRISMA_PIN into $venv"
+PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  "$venv/bin/python" -m pip install --quiet \
+  "litellm[proxy]==$LITELLM_PIN" \
+  "prisma==$PRISMA_PIN"
+
+got="$(installed_version)"
+if [ "$got" != "$LITELLM_PIN $PRISMA_PIN" ]; then
+  echo "setup.sh: expected litellm/prisma '$LITELLM_PIN $PRISMA_PIN', found '$got'" >&2
+  exit 1
+fi
+echo "litellm $LITELLM_PIN installed in $venv ($((SECONDS - started)) s)"
