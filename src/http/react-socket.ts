@@ -20,6 +20,34 @@ import type { ReactSocketProvider, SocketCaller } from "./app.ts";
 /** Close code sent when the socket's token expires; the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 export const MESSAGE_TOO_BIG_CLOSE_CODE = 1009;
+/** Policy violation: the client sent frames faster than any UI would. */
+export const TOO_MANY_MESSAGES_CLOSE_CODE = 1008;
+
+/**
+ * A token bucket per socket: bursts up to `burst` frames, then `perSecond`.
+ * A person typing or a tab reconnecting is far below it; a flood closes the
+ * socket instead of filling the event loop with error events.
+ */
+export class FrameBudget {
+  #tokens: number;
+  #last: number;
+  constructor(
+    readonly burst = 100,
+    readonly perSecond = 20,
+    readonly now: () => number = Date.now,
+  ) {
+    this.#tokens = burst;
+    this.#last = now();
+  }
+  take(): boolean {
+    const now = this.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
 
 export interface ReactSocketDeps {
   readonly registry: AgentRegistry;
@@ -58,6 +86,7 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     if (!agent) return undefined;
 
     let unsubscribe: (() => void) | undefined;
+    const budget = new FrameBudget();
     let expiry: ReturnType<typeof setTimeout> | undefined;
     const cleanup = (peer: Peer) => {
       unsubscribe?.();
@@ -85,6 +114,10 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       },
 
       message(peer, message) {
+        if (!budget.take()) {
+          peer.close(TOO_MANY_MESSAGES_CLOSE_CODE, "too many messages");
+          return;
+        }
         const raw = message.rawData;
         const size = typeof raw === "string" ? raw.length : (raw as { byteLength?: number })?.byteLength ?? 0;
         if (size > deps.maxFrameBytes) {
