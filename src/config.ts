@@ -84,6 +84,13 @@ export interface Config {
     /** `SHUTDOWN_GRACE_SECONDS` (10), in ms: how long running turns may finish after SIGTERM before they are stopped. */
     readonly shutdownGraceMs: number;
   };
+  /** The dataflow copilot's operator catalog: a file, a Texera dashboard, or (neither) the bundled default. */
+  readonly copilot: {
+    /** `OPERATOR_CATALOG_PATH`, resolved. */
+    readonly catalogPath?: string;
+    /** `OPERATOR_CATALOG_URL`: a Texera dashboard service (or its /api/resources/operator-metadata endpoint). */
+    readonly catalogUrl?: string;
+  };
   /** Agent persistence. */
   readonly agents: {
     /** `AGENT_STATE_DIR` (./data), resolved: where the file store keeps one JSON file per agent. */
@@ -247,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
         parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
     },
     agents: { stateDir: resolvePath(files.cwd, get("AGENT_STATE_DIR") ?? "data") },
+    copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
       secrets: auth.secrets,
@@ -291,6 +299,7 @@ export function describeConfig(config: Config): string {
     `master key: ${litellm.masterKey === undefined ? "not set" : "set"}`,
     `JWT secret: ${sourceText}${publicDefault}, ${keyCount} ${keyCount === 1 ? "key" : "keys"}`,
     `agent state ${config.agents.stateDir}`,
+    `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
     `log level ${config.log.level}`,
     `AGENT_ENV ${config.env}`,
     ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),
@@ -322,6 +331,26 @@ function parseInteger(
     throw new ConfigError(`${name} must be ${expected} ${got(raw)}`);
   }
   return value;
+}
+
+function parseCatalogSource(path: string | undefined, url: string | undefined, cwd: string): Config["copilot"] {
+  if (path !== undefined && url !== undefined) {
+    throw new ConfigError("OPERATOR_CATALOG_PATH and OPERATOR_CATALOG_URL are both set: give one catalog source");
+  }
+  if (path !== undefined) return { catalogPath: resolvePath(cwd, path) };
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`OPERATOR_CATALOG_URL must be an http(s) URL ${got(url)}`);
+    }
+    if (!/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password) {
+      throw new ConfigError("OPERATOR_CATALOG_URL must be an http(s) URL without credentials");
+    }
+    return { catalogUrl: url };
+  }
+  return {};
 }
 
 function parseChoice<T extends string>(name: string, raw: string | undefined, choices: readonly T[], fallback: T): T {

@@ -10,7 +10,9 @@ import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
-import { basicToolkit } from "./agents/basic-toolkit.ts";
+import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
+import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts";
+import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
 import { FileAgentStore } from "./store/file-store.ts";
 import { LiteLLMClient } from "./litellm.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -80,6 +82,23 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     maxRetries: litellm.maxRetries,
     logger: logger.child({ component: "litellm" }),
   });
+  let catalog;
+  try {
+    catalog = await loadOperatorCatalog({
+      ...(config.copilot.catalogPath ? { path: config.copilot.catalogPath } : {}),
+      ...(config.copilot.catalogUrl ? { dashboardUrl: config.copilot.catalogUrl } : {}),
+    });
+  } catch (error) {
+    if (error instanceof CatalogError) {
+      console.error(`agent-service: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const missing = catalog.missing(DEFAULT_OPERATOR_TYPES);
+  if (missing.length > 0) logger.warn("the operator catalog lacks default allowed operator types", { missing });
+  logger.info("operator catalog loaded", { source: catalog.source, types: catalog.size });
+
   const store = await FileAgentStore.open({ dir: config.agents.stateDir, logger: logger.child({ component: "store" }) });
   const { app, registry, sockets } = await createService({
     apiPrefix: config.server.apiPrefix,
@@ -88,7 +107,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     logger,
     llm,
     store,
-    toolkits: () => basicToolkit(),
+    toolkits: copilotToolkitFactory(catalog),
   });
   logger.info("agents loaded", { count: registry.size, stateDir: config.agents.stateDir });
 

@@ -11,6 +11,7 @@ import type { TokenVerifier } from "./auth.ts";
 import { agentsRoutes } from "./http/agents-routes.ts";
 import { type App, createApp, type RouteInstaller } from "./http/app.ts";
 import { modelsRoutes } from "./http/models-routes.ts";
+import { operatorTypesRoute } from "./http/operator-types-route.ts";
 import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
@@ -54,7 +55,12 @@ export async function createService(deps: ServiceDeps): Promise<Service> {
     ...(deps.now ? { now: deps.now } : {}),
     reactSocket: reactSocketProvider({ registry, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
     // Fixed paths (/agents/models) before /agents/:id.
-    routes: [modelsRoutes(llm as LiteLLMClient, logger), ...(deps.extraRoutes ?? []), agentsRoutes({ registry, llm, logger, maxBodyBytes })],
+    routes: [
+      modelsRoutes(llm as LiteLLMClient, logger),
+      ...(deps.extraRoutes ?? []),
+      agentsRoutes({ registry, llm, logger, maxBodyBytes }),
+      operatorTypesRoute({ registry }),
+    ],
   });
   return { app, registry, sockets, store: deps.store };
 }

@@ -147,6 +147,15 @@ describe("defaults", () => {
     }
   });
 
+  test("the operator catalog comes from a file or a dashboard URL, never both", () => {
+    assert.deepEqual(loadConfig({}, fakeIo()).copilot, {});
+    assert.deepEqual(loadConfig({ OPERATOR_CATALOG_PATH: "ops.json" }, fakeIo()).copilot, { catalogPath: `${CWD}/ops.json` });
+    assert.deepEqual(loadConfig({ OPERATOR_CATALOG_URL: "http://dashboard:8080" }, fakeIo()).copilot, { catalogUrl: "http://dashboard:8080" });
+    assert.throws(() => loadConfig({ OPERATOR_CATALOG_PATH: "a", OPERATOR_CATALOG_URL: "http://b" }, fakeIo()), /both set/);
+    assert.throws(() => loadConfig({ OPERATOR_CATALOG_URL: "ftp://x" }, fakeIo()), /^ConfigError: OPERATOR_CATALOG_URL must be/);
+    assert.throws(() => loadConfig({ OPERATOR_CATALOG_URL: "http://u:p@x" }, fakeIo()), /without credentials/);
+  });
+
   test("PORT accepts both ends of its range", () => {
     assert.equal(loadConfig({ PORT: "0" }, fakeIo()).server.port, 0);
     assert.equal(loadConfig({ PORT: "65535" }, fakeIo()).server.port, 65535);
@@ -470,7 +479,7 @@ describe("describeConfig", () => {
     assert.equal(
       line,
       "listening on 127.0.0.1:8080, api prefix /api, LiteLLM http://litellm:4000, master key: set, " +
-        `JWT secret: env AUTH_JWT_SECRET, 2 keys, agent state ${CWD}/data, log level warn, AGENT_ENV production`,
+        `JWT secret: env AUTH_JWT_SECRET, 2 keys, agent state ${CWD}/data, operator catalog built-in, log level warn, AGENT_ENV production`,
     );
     assertNoSecret(line, [SECRET, OTHER_SECRET, MASTER_KEY]);
   });

@@ -79,6 +79,31 @@ for (const runtime of ["node", "deno"] as const) {
       }
     });
 
+    test("a bad operator catalog or a bad setting stops the start with one clear message", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "process-badcat-"));
+      try {
+        const { writeFile } = await import("node:fs/promises");
+        await writeFile(join(dir, "catalog.json"), '{"operators": [{"type": "Filter"}]}');
+        for (const [env, message] of [
+          [{ OPERATOR_CATALOG_PATH: join(dir, "catalog.json") }, /^agent-service: .*catalog/m],
+          [{ OPERATOR_CATALOG_PATH: join(dir, "missing.json") }, /^agent-service: .*missing\.json/m],
+          [{ PORT: "seventy" }, /^agent-service: configuration error: PORT must be an integer/m],
+        ] as const) {
+          const [command, args] = commandFor(runtime, "src/main.ts");
+          const child = spawn(command, args, { env: { ...process.env, AUTH_JWT_SECRET: TEST_SECRET, AGENT_STATE_DIR: dir, PORT: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+          let output = "";
+          child.stdout?.on("data", (chunk) => (output += chunk));
+          child.stderr?.on("data", (chunk) => (output += chunk));
+          const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+          assert.equal(code, 1, output);
+          assert.match(output, message);
+          assert.doesNotMatch(output, /\n\s+at /, "no stack trace");
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     test("SIGTERM mid-conversation: the turn finishes, sockets close with 1001, exit 0, and the answer survives a restart", async () => {
       const dir = await mkdtemp(join(tmpdir(), "process-sigterm-"));
       const llm = await startScriptedLLM({ models: ["scripted-model"] });
