@@ -10,6 +10,8 @@ import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import { playgroundRoutes } from "./http/playground-routes.ts";
+import { signJwt } from "./jwt.ts";
 import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
 import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts";
 import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
@@ -70,6 +72,27 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
+/**
+ * The playground page, and development tokens only when anyone could mint
+ * them anyway: AGENT_ENV=development with the platform's public default
+ * secret. A deployment with a real secret never hands out tokens, even if it
+ * forgot AGENT_ENV=production.
+ */
+function playgroundOptions(config: Config, logger: Logger) {
+  const devTokens = config.env === "development" && config.auth.usesPublicDefaultSecret;
+  const secret = config.auth.secrets[0]!;
+  return {
+    devMode: devTokens,
+    logger: logger.child({ component: "playground" }),
+    ...(devTokens
+      ? {
+        mintToken: (c: { uid: number; name: string; email: string; role: string; expiresInSeconds: number }) =>
+          signJwt({ sub: c.name, userId: c.uid, email: c.email, role: c.role, exp: Math.floor(Date.now() / 1000) + c.expiresInSeconds }, secret),
+      }
+      : {}),
+  };
+}
+
 /** The agent side of the service: LiteLLM client, store, registry, routes and sockets. */
 async function startAgents(config: Config, verifier: TokenVerifier, logger: Logger) {
   const { litellm } = config;
@@ -108,6 +131,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     llm,
     store,
     toolkits: copilotToolkitFactory(catalog),
+    extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
   });
   logger.info("agents loaded", { count: registry.size, stateDir: config.agents.stateDir });
 

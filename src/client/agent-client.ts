@@ -1,0 +1,273 @@
+/**
+ * `AgentClient`: typed calls to every agent-service route, for browsers,
+ * Node and Deno. Every REST call asks `getToken()` for the current token and
+ * sends it as `Authorization: Bearer`; there is no way to make a call without
+ * it (the reference frontend once forgot it on the agent list, which then
+ * failed silently). The `/react` socket carries it as `?access-token=`.
+ *
+ * @module
+ */
+import { AgentClientError } from "./errors.ts";
+import { type ReconnectOptions, ReactConnection, type WebSocketLike } from "./react-connection.ts";
+import type {
+  AgentDetails,
+  AgentInfo,
+  AgentSettings,
+  CallerInfo,
+  CreateAgentInput,
+  ModelList,
+  ReactSteps,
+  SystemInfo,
+  UpdateAgentInput,
+} from "./types.ts";
+
+/** A constructor of WebSockets: the global one, or another with the same API. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface AgentClientOptions {
+  /**
+   * The service's API root, prefix included: `http://localhost:3001/api`.
+   * In a browser a relative one (`/api`) is resolved against the page.
+   */
+  readonly baseUrl: string | URL;
+  /**
+   * The current token. Called before every request and every socket
+   * (re)connection, so a refreshed token is picked up; never cached here.
+   */
+  readonly getToken: () => string | Promise<string>;
+  /** Defaults to the global `fetch`. */
+  readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Defaults to the global `WebSocket` (Node 20 needs `--experimental-websocket`). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** How dropped sockets reconnect. */
+  readonly reconnect?: ReconnectOptions;
+}
+
+/** Options of one `/react` connection. */
+export interface ConnectOptions {
+  readonly reconnect?: ReconnectOptions;
+}
+
+/** What a connection needs from its client. */
+export interface ConnectionHost {
+  token(): Promise<string>;
+  socketUrl(agentId: string, token: string): string;
+  createSocket(url: string): WebSocketLike;
+  getAgent(agentId: string): Promise<AgentDetails>;
+  stop(agentId: string): Promise<{ status: "stopping" | "idle" }>;
+}
+
+/**
+ * A client of agent-service.
+ *
+ * @example
+ * ```ts
+ * import { AgentClient } from "agent-service/client";
+ *
+ * const client = new AgentClient({ baseUrl: "http://localhost:3001/api", getToken: () => auth.currentToken() });
+ * const agent = await client.createAgent({ modelType: "gpt-4o-mini", name: "Ada" });
+ * const socket = client.connect(agent.id);
+ * socket.on("delta", (event) => process.stdout.write(event.text));
+ * socket.on("complete", () => socket.close());
+ * socket.send("Build me a workflow that counts words");
+ * ```
+ */
+export class AgentClient {
+  readonly baseUrl: string;
+  readonly #getToken: () => string | Promise<string>;
+  readonly #fetch: (input: string, init: RequestInit) => Promise<Response>;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #reconnect: ReconnectOptions | undefined;
+
+  constructor(options: AgentClientOptions) {
+    if (typeof options.getToken !== "function") throw new TypeError("AgentClient: getToken must be a function");
+    const location = (globalThis as { location?: { href: string } }).location;
+    const base = new URL(String(options.baseUrl), location?.href);
+    if (base.protocol !== "http:" && base.protocol !== "https:") throw new TypeError(`AgentClient: baseUrl must be http(s), got ${base.protocol}`);
+    this.baseUrl = base.href.replace(/\/+$/, "");
+    this.#getToken = options.getToken;
+    // Looked up at call time: a browser's fetch must be called with the global as `this`.
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#WebSocket = options.WebSocket;
+    this.#reconnect = options.reconnect;
+  }
+
+  // --- REST ----------------------------------------------------------------
+
+  /** `GET /healthcheck`. */
+  health(): Promise<{ status: string; timestamp: string }> {
+    return this.#request("GET", "/healthcheck");
+  }
+
+  /** `GET /agents/whoami`: who the token says the caller is. */
+  async whoami(): Promise<CallerInfo> {
+    return (await this.#request<{ user: CallerInfo }>("GET", "/agents/whoami")).user;
+  }
+
+  /** `GET /agents/models`: the models LiteLLM lists; `details` adds what `/model/info` knows. */
+  listModels(options: { details?: boolean } = {}): Promise<ModelList> {
+    return this.#request("GET", options.details ? "/agents/models?details=true" : "/agents/models");
+  }
+
+  /** `GET /agents`: the caller's agents (an ADMIN's: everyone's), oldest first. */
+  async listAgents(): Promise<AgentInfo[]> {
+    return (await this.#request<{ agents: AgentInfo[] }>("GET", "/agents")).agents;
+  }
+
+  /** `POST /agents`. */
+  createAgent(input: CreateAgentInput): Promise<AgentInfo> {
+    return this.#request("POST", "/agents", input);
+  }
+
+  /** `GET /agents/:id`, with `workflow` when the agent has one. */
+  getAgent(agentId: string): Promise<AgentDetails> {
+    return this.#request("GET", agentPath(agentId));
+  }
+
+  /** `PATCH /agents/:id`: rename or change model. */
+  updateAgent(agentId: string, input: UpdateAgentInput): Promise<AgentInfo> {
+    return this.#request("PATCH", agentPath(agentId), input);
+  }
+
+  /** `DELETE /agents/:id`. */
+  async deleteAgent(agentId: string): Promise<void> {
+    await this.#request("DELETE", agentPath(agentId));
+  }
+
+  /** `GET /agents/:id/react-steps`: every step (all branches), the state and HEAD. */
+  getSteps(agentId: string): Promise<ReactSteps> {
+    return this.#request("GET", agentPath(agentId, "/react-steps"));
+  }
+
+  /** `POST /agents/:id/stop`: `"stopping"` when a run was going, `"idle"` otherwise. */
+  stop(agentId: string): Promise<{ status: "stopping" | "idle" }> {
+    return this.#request("POST", agentPath(agentId, "/stop"), {});
+  }
+
+  /** `POST /agents/:id/clear`: drops the conversation (409 while a run is going). */
+  clear(agentId: string): Promise<{ status: "cleared" }> {
+    return this.#request("POST", agentPath(agentId, "/clear"), {});
+  }
+
+  /** `POST /agents/:id/checkout`: moves HEAD to a step; new messages branch from it. */
+  checkout(agentId: string, stepId: string): Promise<{ status: "checked out"; headId: string }> {
+    return this.#request("POST", agentPath(agentId, "/checkout"), { stepId });
+  }
+
+  /** `GET /agents/:id/settings`. */
+  getSettings(agentId: string): Promise<AgentSettings> {
+    return this.#request("GET", agentPath(agentId, "/settings"));
+  }
+
+  /** `PATCH /agents/:id/settings`: changes the given fields only. */
+  updateSettings(agentId: string, patch: Partial<AgentSettings>): Promise<AgentSettings> {
+    return this.#request("PATCH", agentPath(agentId, "/settings"), patch);
+  }
+
+  /** `GET /agents/:id/system-info`: the system prompt and the tools. */
+  getSystemInfo(agentId: string): Promise<SystemInfo> {
+    return this.#request("GET", agentPath(agentId, "/system-info"));
+  }
+
+  // --- WebSocket -------------------------------------------------------------
+
+  /**
+   * Opens the agent's `/react` socket. It reconnects by itself: at once with
+   * a fresh token when the server closes it because the token expired
+   * (4401), with backoff after any other drop; each reconnection starts with
+   * a new `init` event. `close()` ends it.
+   */
+  connect(agentId: string, options: ConnectOptions = {}): ReactConnection {
+    const reconnect = options.reconnect ?? this.#reconnect;
+    return new ReactConnection(this.#host(), agentId, reconnect ? { reconnect } : {});
+  }
+
+  /** The socket URL for a token (the token is in its query: browsers cannot set socket headers). */
+  socketUrl(agentId: string, token: string): string {
+    const url = new URL(`${this.baseUrl}${agentPath(agentId, "/react")}`);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.searchParams.set("access-token", token);
+    return url.href;
+  }
+
+  #host(): ConnectionHost {
+    return {
+      token: () => this.#token(),
+      socketUrl: (agentId, token) => this.socketUrl(agentId, token),
+      createSocket: (url) => {
+        const Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+        if (!Ctor) {
+          throw new AgentClientError("No WebSocket implementation: on Node 20 run with --experimental-websocket, or pass options.WebSocket", {
+            status: 0,
+            code: "network",
+          });
+        }
+        return new Ctor(url);
+      },
+      getAgent: (agentId) => this.getAgent(agentId),
+      stop: (agentId) => this.stop(agentId),
+    };
+  }
+
+  async #token(): Promise<string> {
+    let token: unknown;
+    try {
+      token = await this.#getToken();
+    } catch (error) {
+      throw new AgentClientError("getToken() failed", { status: 0, code: "no_token", cause: error });
+    }
+    if (typeof token !== "string" || token.trim() === "") {
+      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, code: "no_token" });
+    }
+    return token.trim();
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    const send = async (token: string): Promise<Response> => {
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: "application/json" };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      try {
+        return await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      } catch (error) {
+        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, code: "network", cause: error });
+      }
+    };
+
+    const token = await this.#token();
+    let response = await send(token);
+    if (response.status === 401) {
+      // The token may have expired between getToken() and the server: one retry, only with a different token.
+      const fresh = await this.#token();
+      if (fresh !== token) {
+        await response.body?.cancel();
+        response = await send(fresh);
+      }
+    }
+
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+      if (response.ok) {
+        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, code: "bad_response" });
+      }
+    }
+    if (!response.ok) {
+      const message = (parsed as { error?: unknown } | undefined)?.error;
+      throw new AgentClientError(typeof message === "string" ? message : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
+        status: response.status,
+        code: "http",
+        body: parsed,
+      });
+    }
+    return parsed as T;
+  }
+}
+
+function agentPath(agentId: string, rest = ""): string {
+  if (typeof agentId !== "string" || agentId === "") throw new TypeError("agentId must be a non-empty string");
+  return `/agents/${encodeURIComponent(agentId)}${rest}`;
+}

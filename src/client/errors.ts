@@ -1,0 +1,45 @@
+/**
+ * The one error type the client throws: it carries the server's status and
+ * its `{"error": "…"}` message, so a failed call never goes unnoticed or
+ * unexplained.
+ *
+ * @module
+ */
+
+/**
+ * Why a call failed:
+ * - `http`: the server answered with a non-2xx status (see `status` and `message`);
+ * - `network`: no answer at all (server down, DNS, CORS, aborted);
+ * - `no_token`: `getToken()` gave no token, so nothing was sent;
+ * - `bad_response`: a 2xx answer that is not the JSON expected;
+ * - `gone`: the agent's socket will not reconnect (the agent is missing or not the caller's).
+ */
+export type AgentClientErrorCode = "http" | "network" | "no_token" | "bad_response" | "gone";
+
+/**
+ * A failed client call.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.getAgent("nope");
+ * } catch (error) {
+ *   if (error instanceof AgentClientError && error.status === 404) console.log(error.message); // "Agent not found"
+ * }
+ * ```
+ */
+export class AgentClientError extends Error {
+  /** The HTTP status; 0 when there was no answer. */
+  readonly status: number;
+  readonly code: AgentClientErrorCode;
+  /** The parsed error body, when the server sent one. */
+  readonly body: unknown;
+
+  constructor(message: string, options: { status: number; code: AgentClientErrorCode; body?: unknown; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AgentClientError";
+    this.status = options.status;
+    this.code = options.code;
+    this.body = options.body;
+  }
+}

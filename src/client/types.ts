@@ -1,0 +1,121 @@
+/**
+ * The shapes the client reads and writes. Agent, step and event shapes are
+ * the server's own types (type-only imports: nothing of the server is bundled
+ * into the browser module), so the two cannot drift apart unnoticed.
+ *
+ * @module
+ */
+import type { AgentEvent, AgentInfo } from "../agents/agent.ts";
+import type { AgentSettings, AgentState, ReActStep, StepUsage, ToolCallRecord, ToolResultRecord } from "../agents/types.ts";
+
+export type { AgentEvent, AgentInfo, AgentSettings, AgentState, ReActStep, StepUsage, ToolCallRecord, ToolResultRecord };
+
+/** The verified caller, as `GET /api/agents/whoami` shows it. */
+export interface CallerInfo {
+  uid: number;
+  name: string;
+  email: string;
+  role: string;
+}
+
+/** One operator of a Texera workflow (workflow-content JSON). */
+export interface WorkflowOperator {
+  operatorID: string;
+  operatorType: string;
+  operatorProperties?: Record<string, unknown>;
+  customDisplayName?: string;
+  [key: string]: unknown;
+}
+
+/** One edge of a Texera workflow: an output port to an input port. */
+export interface WorkflowLink {
+  linkID: string;
+  source: { operatorID: string; portID: string };
+  target: { operatorID: string; portID: string };
+}
+
+/** Texera's workflow-content JSON: what the copilot agent builds. */
+export interface WorkflowContent {
+  operators: WorkflowOperator[];
+  operatorPositions: Record<string, { x: number; y: number }>;
+  links: WorkflowLink[];
+  [key: string]: unknown;
+}
+
+/** `GET /api/agents/:id`: the agent, its step count and HEAD, and what its toolkit adds (`workflow`). */
+export interface AgentDetails extends AgentInfo {
+  stepCount: number;
+  headId: string | null;
+  /** The agent's workflow; absent for agents without the workflow copilot. */
+  workflow?: WorkflowContent;
+  [key: string]: unknown;
+}
+
+/** One entry of `GET /api/agents/models` (LiteLLM's OpenAI-shaped list). */
+export interface ModelEntry {
+  id: string;
+  object?: string;
+  created?: number;
+  owned_by?: string;
+  /** With `details: true`: what LiteLLM's `/model/info` knows. */
+  details?: {
+    provider?: string;
+    mode?: string;
+    maxInputTokens?: number;
+    maxOutputTokens?: number;
+    supportsFunctionCalling?: boolean;
+    supportsParallelFunctionCalling?: boolean;
+    supportsVision?: boolean;
+  };
+  [key: string]: unknown;
+}
+
+export interface ModelList {
+  object?: string;
+  data: ModelEntry[];
+  /** Set when the list came back but the details could not be fetched. */
+  details_error?: string;
+  [key: string]: unknown;
+}
+
+/** `POST /api/agents`. Identity comes from the token, never from the body. */
+export interface CreateAgentInput {
+  modelType: string;
+  name?: string;
+  settings?: Partial<AgentSettings>;
+}
+
+/** `PATCH /api/agents/:id`: at least one field. */
+export interface UpdateAgentInput {
+  name?: string;
+  modelType?: string;
+}
+
+/** `GET /api/agents/:id/react-steps`. */
+export interface ReactSteps {
+  steps: ReActStep[];
+  state: AgentState;
+  headId: string | null;
+}
+
+/** `GET /api/agents/:id/system-info`. */
+export interface SystemInfo {
+  systemPrompt: string;
+  tools: { name: string; description: string; inputSchema: Record<string, unknown>; enabled: boolean }[];
+}
+
+/** The first event of every `/react` socket: the agent as it is now (sent again after each reconnect). */
+export interface InitEvent {
+  type: "init";
+  state: AgentState;
+  steps: ReActStep[];
+  headId: string | null;
+}
+
+/** Every event the `/react` socket sends. */
+export type ReactEvent = InitEvent | AgentEvent;
+
+export type ReactEventType = ReactEvent["type"];
+
+/** The event of one type, e.g. `ReactEventOf<"step">` is `{ type: "step"; step: ReActStep }`. */
+export type ReactEventOf<T extends ReactEventType> = Extract<ReactEvent, { type: T }>;
