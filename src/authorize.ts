@@ -45,9 +45,15 @@ const DENY_401: AuthorizeDecision = Object.freeze({
 });
 const DENY_403: AuthorizeDecision = Object.freeze({ status: 403, headers: Object.freeze({ ...NO_STORE }) });
 
-/** Header-safe text: printable ASCII stays as is, anything else is percent-encoded (UTF-8). */
+/**
+ * Header-safe text: printable ASCII stays as is, anything else is
+ * percent-encoded (UTF-8). Cannot throw: a lone surrogate (which
+ * encodeURIComponent refuses) becomes U+FFFD first.
+ */
 function headerValue(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]+/g, (run) => encodeURIComponent(run));
+  if (/^[\x20-\x7e]*$/.test(value)) return value;
+  const wellFormed = value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+  return wellFormed.replace(/[^\x20-\x7e]+/g, (run) => encodeURIComponent(run));
 }
 
 /** The original request's path and query, from X-Original-URI or from the check URI after the prefix. */

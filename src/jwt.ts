@@ -115,8 +115,9 @@ const DIGITS = /^[1-9][0-9]*$/;
 /** An HMAC-SHA256 is 32 bytes: 43 base64url characters, the last carrying 2 unused (zero) bits. */
 const SIGNATURE_LENGTH = 43;
 const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-// Strict UTF-8: a token whose JSON is not valid UTF-8 is malformed, not repaired.
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// Strict UTF-8: a token whose JSON is not valid UTF-8 is malformed, not
+// repaired; a byte-order mark is kept, so JSON.parse refuses it (RFC 8259 §8.1).
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Header segments already checked and found acceptable. Real deployments see
@@ -259,14 +260,16 @@ function checkClaims(claims: Record<string, unknown>, now: number, skew: number)
   if (nbf !== undefined && nbf > nowSeconds + skew) return fail("not_yet_valid", "token is not valid yet");
 
   if (sub === undefined) return fail("missing_claim", "sub claim is required");
-  if (typeof sub !== "string" || sub.length === 0) return fail("invalid_claim", "sub claim must be a non-empty string");
+  if (typeof sub !== "string" || sub.length === 0 || !isWellFormed(sub)) {
+    return fail("invalid_claim", "sub claim must be a non-empty string");
+  }
   if (userId === undefined || userId === null) return fail("missing_claim", "userId claim is required");
   const uid = parseUserId(userId);
   if (uid === undefined) return fail("invalid_claim", "userId claim must be a positive integer");
-  if (email !== undefined && email !== null && typeof email !== "string") {
+  if (email !== undefined && email !== null && (typeof email !== "string" || !isWellFormed(email))) {
     return fail("invalid_claim", "email claim must be a string");
   }
-  if (role !== undefined && role !== null && (typeof role !== "string" || role.length === 0)) {
+  if (role !== undefined && role !== null && (typeof role !== "string" || role.length === 0 || !isWellFormed(role))) {
     return fail("invalid_claim", "role claim must be a non-empty string");
   }
 
@@ -277,6 +280,14 @@ function checkClaims(claims: Record<string, unknown>, now: number, skew: number)
     role: typeof role === "string" ? role : "REGULAR",
   });
   return { ok: true, user, claims: Object.freeze(claims), exp };
+}
+
+/**
+ * No lone surrogates: JSON's \ud800 escapes can put one in a string that is
+ * not valid Unicode, and such a name cannot be encoded into a header or UTF-8.
+ */
+function isWellFormed(value: string): boolean {
+  return !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
 }
 
 function parseUserId(value: unknown): number | undefined {

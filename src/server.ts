@@ -149,11 +149,17 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
         const value = req.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
-      const decision = fast.decide({
-        checkUri: url,
-        originalUri: header("x-original-uri") ?? header("x-forwarded-uri"),
-        authorization: header("authorization"),
-      });
+      let decision;
+      try {
+        decision = fast.decide({
+          checkUri: url,
+          originalUri: header("x-original-uri") ?? header("x-forwarded-uri"),
+          authorization: header("authorization"),
+        });
+      } catch {
+        // Unreachable by design; a gateway check that fails must deny, never crash the process.
+        decision = { status: 403, headers: { "cache-control": "no-store" } };
+      }
       // The check never reads a body (nginx and Envoy send none).
       req.resume();
       res.writeHead(decision.status, decision.headers);

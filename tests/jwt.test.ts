@@ -672,6 +672,21 @@ describe("call errors and strict decoding", () => {
     assert.throws(() => verifyAt(token, [undefined as unknown as string]), TypeError);
   });
 
+  // A JSON escape can smuggle a lone surrogate into a string: not Unicode, and
+  // not encodable into a header (encodeURIComponent throws on it).
+  test("sub, email or role with a lone surrogate is invalid_claim", () => {
+    for (const claims of [{ sub: "ali\ud800ce" }, { email: "a\udc00@example.com" }, { role: "REGULAR\ud83d" }]) {
+      expectCode(verifyAt(signJwt(aliceClaims(claims), SECRET)), "invalid_claim");
+    }
+    expectOk(verifyAt(signJwt(aliceClaims({ sub: "emoji 😀 ok" }), SECRET)));
+  });
+
+  test("a byte-order mark before the JSON is malformed", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expectCode(verifyAt(rawToken('{"alg":"HS256"}', Buffer.concat([bom, utf8.encode(JSON.stringify(aliceClaims()))]))), "malformed");
+    expectCode(verifyAt(rawToken(Buffer.concat([bom, utf8.encode('{"alg":"HS256"}')]), JSON.stringify(aliceClaims()))), "malformed");
+  });
+
   // RFC 7519 §7.2: header and claims are UTF-8 JSON. Like jose, a fatal
   // decoder refuses invalid UTF-8 rather than repairing it to U+FFFD.
   test("invalid UTF-8 in a signed header or payload is malformed, as jose says", () => {

@@ -143,12 +143,18 @@ export function createApp(deps: AppDeps): App {
       const url = request.url;
       const path = url.slice(url.indexOf("/", url.indexOf("//") + 2));
       if (gatewayCheck.matches(path)) {
-        const decision = gatewayCheck.decide({
-          checkUri: path,
-          originalUri: request.headers.get("x-original-uri") ?? request.headers.get("x-forwarded-uri"),
-          authorization: request.headers.get("authorization"),
-        });
-        return empty(decision.status, decision.headers);
+        try {
+          const decision = gatewayCheck.decide({
+            checkUri: path,
+            originalUri: request.headers.get("x-original-uri") ?? request.headers.get("x-forwarded-uri"),
+            authorization: request.headers.get("authorization"),
+          });
+          return empty(decision.status, decision.headers);
+        } catch (error) {
+          // The gateway understands only 200/401/403: an internal failure denies.
+          logger.error("the gateway check failed", { error });
+          return empty(403, { "cache-control": "no-store" });
+        }
       }
       try {
         return (await router.fetch(request)) as Response;
