@@ -113,6 +113,7 @@ describe("AgentClient REST", () => {
       assert.equal((await client.getSettings(created.id)).maxSteps, 5);
       assert.equal((await client.updateSettings(created.id, { maxSteps: 7 })).maxSteps, 7);
       assert.deepEqual((await client.getSystemInfo(created.id)).tools.map((t) => t.name), ["add"]);
+      assert.deepEqual(await client.getOperatorTypes(created.id), [], "an agent without the copilot has no operator types");
 
       const connection = client.connect(created.id);
       await connection.once("init");
@@ -129,7 +130,7 @@ describe("AgentClient REST", () => {
       await client.deleteAgent(created.id);
       assert.deepEqual(await client.listAgents(), []);
 
-      assert.equal(log.length, 17);
+      assert.equal(log.length, 18, "every REST method once, plus the checks in between");
       for (const entry of log) {
         assert.equal(entry.authorization, `Bearer ${alice}`, `${entry.method} ${entry.url}`);
         assert.ok(entry.status >= 200 && entry.status < 300, `${entry.method} ${entry.url}: ${entry.status}`);

@@ -17,6 +17,7 @@ import type {
   CreateAgentInput,
   ModelList,
   ReactSteps,
+  OperatorTypeInfo,
   SystemInfo,
   UpdateAgentInput,
 } from "./types.ts";
@@ -167,6 +168,11 @@ export class AgentClient {
   /** `GET /agents/:id/system-info`: the system prompt and the tools. */
   getSystemInfo(agentId: string): Promise<SystemInfo> {
     return this.#request("GET", agentPath(agentId, "/system-info"));
+  }
+
+  /** `GET /agents/:id/operator-types`: the operator types the agent may add. */
+  async getOperatorTypes(agentId: string): Promise<OperatorTypeInfo[]> {
+    return (await this.#request<{ operatorTypes: OperatorTypeInfo[] }>("GET", agentPath(agentId, "/operator-types"))).operatorTypes;
   }
 
   // --- WebSocket -------------------------------------------------------------

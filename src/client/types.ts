@@ -99,6 +99,18 @@ export interface ReactSteps {
 }
 
 /** `GET /api/agents/:id/system-info`. */
+/** One operator type the copilot may use (`GET /agents/:id/operator-types`). */
+export interface OperatorTypeInfo {
+  type: string;
+  displayName: string;
+  group?: string;
+  description: string;
+  inputPorts: { displayName?: string; allowMultiLinks?: boolean }[];
+  outputPorts: { displayName?: string }[];
+  propertiesSchema: Record<string, unknown>;
+  version?: string;
+}
+
 export interface SystemInfo {
   systemPrompt: string;
   tools: { name: string; description: string; inputSchema: Record<string, unknown>; enabled: boolean }[];

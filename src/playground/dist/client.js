@@ -403,6 +403,10 @@ var AgentClient = class {
   getSystemInfo(agentId) {
     return this.#request("GET", agentPath(agentId, "/system-info"));
   }
+  /** `GET /agents/:id/operator-types`: the operator types the agent may add. */
+  async getOperatorTypes(agentId) {
+    return (await this.#request("GET", agentPath(agentId, "/operator-types"))).operatorTypes;
+  }
   // --- WebSocket -------------------------------------------------------------
   /**
    * Opens the agent's `/react` socket. It reconnects by itself: at once with
