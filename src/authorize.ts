@@ -82,7 +82,8 @@ export function authorize(input: AuthorizeInput, verifier: TokenVerifier, option
   if (url.host !== "gateway.invalid") return DENY_403;
   if (url.pathname !== guarded && !url.pathname.startsWith(`${guarded}/`)) return DENY_403;
 
-  const token = url.searchParams.get("access-token")?.trim() || bearerToken(input.authorization);
+  // Not trimmed: the service's own socket check takes the parameter as is, and the two must agree.
+  const token = url.searchParams.get("access-token") || bearerToken(input.authorization);
   const result = verifier.authenticate(token);
   if (!result.ok) return result.status === 401 ? DENY_401 : DENY_403;
   const { user } = result;

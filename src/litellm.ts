@@ -466,8 +466,21 @@ export class LiteLLMClient {
     return new LiteLLMError("unreachable", "The connection to LiteLLM was lost");
   }
 
+  /**
+   * LiteLLM's own text, safe to log and show: the master key is masked whole
+   * and in any 8-character piece (LiteLLM echoes keys cut short, e.g.
+   * "Received API Key = sk-...abcd"), then the generic token/key patterns.
+   */
   #clean(message: string): string {
-    const masked = this.#masterKey ? message.split(this.#masterKey).join("[redacted]") : message;
+    let masked = message;
+    const key = this.#masterKey;
+    if (key) {
+      masked = masked.split(key).join("[redacted]");
+      for (let i = 0; i + 8 <= key.length; i++) {
+        const piece = key.slice(i, i + 8);
+        if (masked.includes(piece)) masked = masked.split(piece).join("[redacted]");
+      }
+    }
     return redact(masked).slice(0, 500);
   }
 }
