@@ -17,21 +17,12 @@ import { FileAgentStore } from "../src/store/file-store.ts";
 import { bearer, mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { startTestService, stopTestService, type TestService, withService } from "./helpers/service.ts";
 import { openSocket, type SocketEvent, type TestSocket } from "./helpers/socket.ts";
+import { addTool } from "./helpers/tools.ts";
 
 const alice = mintToken({ userId: 1, sub: "alice" });
 const bob = mintToken({ userId: 2, sub: "bob" });
 const admin = mintToken({ userId: 3, sub: "root", role: "ADMIN" });
 
-/** A test tool: adds two numbers. */
-const addTool: Tool = {
-  name: "add",
-  description: "Adds two numbers",
-  parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
-  run: (input) => {
-    const { a, b } = input as { a: number; b: number };
-    return `${a + b}`;
-  },
-};
 /** A test tool that never finishes. */
 const hangTool: Tool = {
   name: "hang",

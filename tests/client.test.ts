@@ -9,7 +9,6 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";
-import type { Tool } from "../src/agents/tool.ts";
 import { TokenVerifier } from "../src/auth.ts";
 import {
   AgentClient,
@@ -21,20 +20,12 @@ import {
 } from "../src/client/index.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { type TestService, withService } from "./helpers/service.ts";
+import { addTool } from "./helpers/tools.ts";
 
 const alice = mintToken({ userId: 1, sub: "alice" });
 const bob = mintToken({ userId: 2, sub: "bob" });
 const expired = mintToken({ userId: 1, sub: "alice", expiresIn: -3600 });
 
-const addTool: Tool = {
-  name: "add",
-  description: "Adds two numbers",
-  parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
-  run: (input) => {
-    const { a, b } = input as { a: number; b: number };
-    return `${a + b}`;
-  },
-};
 const toolkits = () => basicToolkit([addTool]);
 
 interface Recorded {

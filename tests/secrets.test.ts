@@ -18,13 +18,13 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";
-import type { Tool } from "../src/agents/tool.ts";
 import { signJwt } from "../src/jwt.ts";
 import { type Reply, sseChunk } from "./fixtures/scripted-llm.ts";
 import { rawRequest, statusOf, upgradeRequest } from "./helpers/raw-http.ts";
 import { MASTER_KEY, startTestService, stopTestService, type TestService, type TestServiceOptions } from "./helpers/service.ts";
 import { openSocket, type SocketEvent, type TestSocket } from "./helpers/socket.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";
+import { addTool } from "./helpers/tools.ts";
 
 // ---------------------------------------------------------------------------
 // What must never come out, and everything that came out
@@ -131,15 +131,6 @@ function assertNothingLeaked(exposure: Exposure, service: TestService | undefine
 // Fixtures
 // ---------------------------------------------------------------------------
 
-const addTool: Tool = {
-  name: "add",
-  description: "Adds two numbers",
-  parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
-  run: (input) => {
-    const { a, b } = input as { a: number; b: number };
-    return `${a + b}`;
-  },
-};
 const toolkits = () => basicToolkit([addTool]);
 
 const alice = mintToken({ userId: 1, sub: "alice" });
