@@ -58,6 +58,22 @@ async function startProcess(runtime: Runtime, env: Record<string, string>): Prom
   return { url, child, output: () => output, exited };
 }
 
+const token = mintToken({ userId: 9, sub: "dora" });
+
+/** Creates an agent, opens its socket, sends `content`, and resolves once the answer has started streaming. */
+async function streamingTurn(service: ServiceProcess, content: string) {
+  const created = await fetch(`${service.url}/api/agents`, {
+    method: "POST",
+    headers: { ...bearer(token), "content-type": "application/json" },
+    body: JSON.stringify({ modelType: "scripted-model" }),
+  });
+  const { id } = await created.json() as { id: string };
+  const socket = await openSocket(`${service.url.replace("http", "ws")}/api/agents/${id}/react?access-token=${token}`);
+  socket.send({ type: "message", content });
+  await socket.waitFor((e) => e.type === "delta");
+  return { id, socket };
+}
+
 for (const runtime of ["node", "deno"] as const) {
   describe(`the service process on ${runtime}`, () => {
     test("prints one banner line with the settings in force, never a secret", async () => {
@@ -110,18 +126,9 @@ for (const runtime of ["node", "deno"] as const) {
       try {
         const env = { AGENT_STATE_DIR: dir, LITELLM_BASE_URL: llm.url, SHUTDOWN_GRACE_SECONDS: "20" };
         const first = await startProcess(runtime, env);
-        const token = mintToken({ userId: 9, sub: "dora" });
-        const created = await fetch(`${first.url}/api/agents`, {
-          method: "POST",
-          headers: { ...bearer(token), "content-type": "application/json" },
-          body: JSON.stringify({ modelType: "scripted-model" }),
-        });
-        const { id } = await created.json() as { id: string };
         const answer = "a".repeat(150);
         llm.enqueue({ kind: "text", text: answer, chunkSize: 1, delayMs: 10 });
-        const socket = await openSocket(`${first.url.replace("http", "ws")}/api/agents/${id}/react?access-token=${token}`);
-        socket.send({ type: "message", content: "take your time" });
-        await socket.waitFor((e) => e.type === "delta");
+        const { id, socket } = await streamingTurn(first, "take your time");
         first.child.kill("SIGTERM");
         await socket.waitFor((e) => e.type === "complete", { timeoutMs: 15_000 });
         assert.equal((await socket.closed).code, 1001);
@@ -149,17 +156,8 @@ for (const runtime of ["node", "deno"] as const) {
       try {
         const env = { AGENT_STATE_DIR: dir, LITELLM_BASE_URL: llm.url, SHUTDOWN_GRACE_SECONDS: "1" };
         const first = await startProcess(runtime, env);
-        const token = mintToken({ userId: 9, sub: "dora" });
-        const created = await fetch(`${first.url}/api/agents`, {
-          method: "POST",
-          headers: { ...bearer(token), "content-type": "application/json" },
-          body: JSON.stringify({ modelType: "scripted-model" }),
-        });
-        const { id } = await created.json() as { id: string };
         llm.enqueue({ kind: "text", text: "b".repeat(3000), chunkSize: 1, delayMs: 10 });
-        const socket = await openSocket(`${first.url.replace("http", "ws")}/api/agents/${id}/react?access-token=${token}`);
-        socket.send({ type: "message", content: "a very long answer" });
-        await socket.waitFor((e) => e.type === "delta");
+        const { id } = await streamingTurn(first, "a very long answer");
         first.child.kill("SIGTERM");
         assert.equal(await first.exited, 0);
         const second = await startProcess(runtime, env);
