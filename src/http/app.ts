@@ -95,7 +95,6 @@ export function createApp(deps: AppDeps): App {
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
 
-
   // The socket authenticates before the upgrade, by `?access-token=` (browsers
   // cannot set headers on a WebSocket) or a Bearer header.
   router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
