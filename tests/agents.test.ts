@@ -175,7 +175,8 @@ describe("the /react WebSocket", () => {
       const socket = await socketFor(service, id);
       const init = await socket.waitFor((e) => e.type === "init");
       assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null });
-      service.upstream.enqueue({ kind: "text", text: "The answer is forty-two, as computed.", chunkSize: 3 });
+      // Paced like a real model: tokens a few ms apart each go out as their own delta.
+      service.upstream.enqueue({ kind: "text", text: "The answer is forty-two, as computed.", chunkSize: 3, delayMs: 5 });
       const events = await converse(socket, "What is the answer?");
       const types = events.map((e) => e.type);
       assert.deepEqual(types.filter((t) => t !== "delta"), ["state", "step", "step", "complete"]);
@@ -198,6 +199,22 @@ describe("the /react WebSocket", () => {
       assert.equal(request.body!.user, "1");
       assert.equal(request.headers.authorization, "Bearer sk-test-master-key-7a1c9e");
       assert.deepEqual((request.body!.messages as { role: string }[]).map((m) => m.role), ["system", "user"]);
+      await socket.close();
+    });
+  });
+
+  test("a burst of tokens is merged into few deltas that still add up to the step's text; the first goes out at once", async () => {
+    await withService({ toolkits }, async (service) => {
+      const id = await createAgent(service);
+      const socket = await socketFor(service, id);
+      const text = Array.from({ length: 400 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+      service.upstream.enqueue({ kind: "text", text, chunkSize: 1 });
+      const events = await converse(socket, "burst");
+      const deltas = events.filter((e) => e.type === "delta");
+      assert.equal(deltas.map((d) => d.text).join(""), text);
+      assert.equal(deltas[0]!.text, "a", "the first token is not held back");
+      assert.ok(deltas.length < 400, `400 tokens in a burst became ${deltas.length} frames`);
+      assert.equal(stepsOf(events).at(-1)!.content, text);
       await socket.close();
     });
   });

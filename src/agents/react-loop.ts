@@ -16,6 +16,7 @@ import {
   type ToolCall,
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import { setImmediate } from "node:timers";
 import type { Agent } from "./agent.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
 import type { ReActStep, ToolCallRecord, ToolResultRecord } from "./types.ts";
@@ -70,6 +71,50 @@ export function buildMessages(agent: Agent): ChatMessage[] {
 const newId = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
 
 /**
+ * Streamed text, sent without adding latency or a frame per token: the first
+ * delta of a step goes out at once; text arriving while that event loop turn
+ * is busy is merged and sent on the next turn (setImmediate). A real model's
+ * tokens, tens of ms apart, still go out one by one as they come; a burst
+ * collapses into few frames. Concatenated deltas always equal the step's text.
+ */
+class DeltaCoalescer {
+  #pending = "";
+  #stepId = 0;
+  #scheduled = false;
+  #sentFor = -1;
+  readonly #send: (stepId: number, text: string) => void;
+
+  constructor(send: (stepId: number, text: string) => void) {
+    this.#send = send;
+  }
+
+  push(stepId: number, text: string): void {
+    if (stepId !== this.#stepId) this.flush();
+    this.#stepId = stepId;
+    if (this.#sentFor !== stepId && !this.#pending) {
+      this.#sentFor = stepId;
+      this.#send(stepId, text);
+      return;
+    }
+    this.#pending += text;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (!this.#pending) return;
+    const text = this.#pending;
+    this.#pending = "";
+    this.#send(this.#stepId, text);
+  }
+}
+
+/**
  * Runs one turn. The caller has checked the agent is not busy; this marks it
  * busy until the returned promise settles. Never rejects: every failure ends
  * the run with a step that says what happened.
@@ -83,9 +128,16 @@ export async function runTurn(agent: Agent, content: string, uid: number, deps: 
   const settings = agent.record.settings;
   const snapshot = () => agent.toolkit.snapshot?.();
 
-  const publish = async (step: ReActStep) => {
+  // Saves start as each step is published but are not awaited on the way to
+  // the next model call (the store orders writes per agent and serialises the
+  // record at call time); `complete` waits for all of them, so it still means
+  // "persisted".
+  const deltas = new DeltaCoalescer((stepId, text) => agent.emit({ type: "delta", messageId, stepId, text }));
+  const saves: Promise<void>[] = [];
+  const publish = (step: ReActStep) => {
+    deltas.flush();
     agent.emit({ type: "step", step });
-    await deps.save(agent).catch((error) => deps.logger.error("could not save the agent", { agentId: agent.id, error }));
+    saves.push(deps.save(agent).catch((error) => deps.logger.error("could not save the agent", { agentId: agent.id, error })));
   };
   const endStep = (stepId: number, fields: Partial<ReActStep>): ReActStep =>
     agent.addStep({
@@ -104,7 +156,7 @@ export async function runTurn(agent: Agent, content: string, uid: number, deps: 
 
   agent.emit({ type: "state", state: "GENERATING" });
   const state = snapshot();
-  await publish(
+  publish(
     agent.addStep({
       id: newId("step"),
       messageId,
@@ -141,7 +193,7 @@ export async function runTurn(agent: Agent, content: string, uid: number, deps: 
       ) {
         if (event.type === "text") {
           text += event.text;
-          agent.emit({ type: "delta", messageId, stepId: stepNo, text: event.text });
+          deltas.push(stepNo, event.text);
         } else if (event.type === "tool_call") {
           calls.push(event.call);
         } else {
@@ -190,27 +242,29 @@ export async function runTurn(agent: Agent, content: string, uid: number, deps: 
         beforeWorkflowContent: before,
         afterWorkflowContent: snapshot(),
       });
-      await publish(step);
+      publish(step);
       if (controller.signal.aborted) throw new LiteLLMError("aborted", "stopped");
       if (finished) break;
       if (stepNo >= settings.maxSteps) {
-        await publish(endStep(stepNo + 1, { content: `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).` }));
+        publish(endStep(stepNo + 1, { content: `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).` }));
         break;
       }
     }
   } catch (error) {
     if (error instanceof LiteLLMError && error.kind === "aborted") {
-      await publish(endStep(stepNo, { content: STOPPED_MESSAGE, stopped: true }));
+      publish(endStep(stepNo, { content: STOPPED_MESSAGE, stopped: true }));
     } else if (error instanceof LiteLLMError) {
       deps.logger.warn("a run ended on a LiteLLM failure", { agentId: agent.id, kind: error.kind, status: error.status, upstream: error.upstreamMessage });
       const message = `The model service failed: ${describeLiteLLMFailure(error)}.`;
-      await publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
+      publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
     } else {
       deps.logger.error("a run failed unexpectedly", { agentId: agent.id, error });
       const message = "The agent failed unexpectedly; the details are in the service log.";
-      await publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
+      publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
     }
   } finally {
+    deltas.flush();
+    await Promise.all(saves);
     agent.runController = undefined;
     agent.state = "AVAILABLE";
     agent.emit({ type: "complete", state: "AVAILABLE" });

@@ -26,8 +26,12 @@ export interface RegistryDeps {
 
 export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
 
+const byCreation = (a: Agent, b: Agent) => (a.record.createdAt < b.record.createdAt ? -1 : a.record.createdAt > b.record.createdAt ? 1 : 0);
+
 export class AgentRegistry {
   readonly #agents = new Map<string, Agent>();
+  /** Each owner's agents, oldest first: a user's list costs their agents, not the process's. */
+  readonly #byOwner = new Map<number, Agent[]>();
   readonly #deps: RegistryDeps;
   readonly #runs = new Set<Promise<void>>();
   readonly #initialSnapshots = new Map<string, unknown>();
@@ -56,6 +60,10 @@ export class AgentRegistry {
     this.#initialSnapshots.set(record.id, toolkit.snapshot?.());
     const agent = new Agent(record, toolkit);
     this.#agents.set(record.id, agent);
+    const owned = this.#byOwner.get(record.ownerUid) ?? [];
+    owned.push(agent);
+    if (owned.length > 1 && owned.at(-2)!.record.createdAt > record.createdAt) owned.sort(byCreation);
+    this.#byOwner.set(record.ownerUid, owned);
     return agent;
   }
 
@@ -90,15 +98,17 @@ export class AgentRegistry {
 
   /** The caller's agents (ADMIN: everyone's), oldest first. */
   list(user: JwtUser): Agent[] {
-    const all = [...this.#agents.values()];
-    const visible = isAdmin(user) ? all : all.filter((agent) => agent.record.ownerUid === user.uid);
-    return visible.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+    if (isAdmin(user)) return [...this.#agents.values()].sort(byCreation);
+    return [...(this.#byOwner.get(user.uid) ?? [])];
   }
 
   async delete(agent: Agent): Promise<void> {
     agent.runController?.abort();
     this.#agents.delete(agent.id);
     this.#initialSnapshots.delete(agent.id);
+    const owned = this.#byOwner.get(agent.record.ownerUid)?.filter((other) => other !== agent) ?? [];
+    if (owned.length > 0) this.#byOwner.set(agent.record.ownerUid, owned);
+    else this.#byOwner.delete(agent.record.ownerUid);
     agent.state = "UNAVAILABLE";
     await this.#deps.store.delete(agent.id);
   }
