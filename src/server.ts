@@ -160,8 +160,8 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
         // Unreachable by design; a gateway check that fails must deny, never crash the process.
         decision = { status: 403, headers: { "cache-control": "no-store" } };
       }
-      // The check never reads a body (nginx and Envoy send none).
-      req.resume();
+      // The check never reads a body (nginx and Envoy send none); node:http
+      // discards an unread one when the response ends.
       res.writeHead(decision.status, decision.headers);
       res.end();
     });

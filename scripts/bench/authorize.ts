@@ -12,11 +12,11 @@
  */
 import process from "node:process";
 import { signJwt } from "../../src/jwt.ts";
-import { fmt, freePort, load, type Runtime, startChild, table } from "./lib.ts";
+import { fmt, freePort, header, load, runtimesFromArgs, startChild, table } from "./lib.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const runtimes = (process.argv.slice(2).length ? process.argv.slice(2) : ["node", "deno"]) as Runtime[];
+const runtimes = runtimesFromArgs();
 const secret = "bench-secret-0123456789abcdef-0123456789";
 const token = signJwt({ sub: "bench", userId: 1, email: "bench@example.com", role: "REGULAR", exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
 
@@ -48,6 +48,7 @@ for (const runtime of runtimes) {
   ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${runtime === "node" ? "node:http" : "Deno.serve"} hello's requests/s, p99 ${check.p99} ms`);
 }
 
+console.log(header("gateway check: /api/auth/* with a valid Bearer token", runtimes));
 console.log(`authorize benchmark: ${connections} connections, ${seconds} s each, autocannon on the same machine`);
 console.log(table(["server", "req/s", "p50 ms", "p99 ms", "ratio"], rows));
 for (const line of ratios) console.log(line);

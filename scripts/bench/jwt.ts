@@ -18,6 +18,7 @@ import process from "node:process";
 import { jwtVerify } from "jose";
 import { signJwt, verifyJwt } from "../../src/jwt.ts";
 import { TokenVerifier } from "../../src/auth.ts";
+import { machine } from "./lib.ts";
 
 const ROUND_MS = positiveNumber(process.env.JWT_BENCH_MS, 2000);
 const ROUNDS = positiveNumber(process.env.JWT_BENCH_ROUNDS, 3);
@@ -155,6 +156,7 @@ const candidates: Candidate[] = [
 
 const runtime = runtimeName();
 console.log(`runtime: ${runtime}`);
+console.log(`machine: ${machine()}`);
 console.log(
   `tokens: ${tokens.length} distinct valid HS256 tokens, ${Math.round(averageLength)} chars on average; ` +
     `${ROUNDS} interleaved rounds of ${ROUND_MS} ms per candidate after ${WARMUP_MS} ms warm-up`,

@@ -1,12 +1,23 @@
 /**
- * Shared pieces of the HTTP benchmarks: start a server as a child process on
- * a runtime, load it with autocannon, print tables of figures against a
- * baseline measured in the same run.
+ * Shared pieces of the benchmarks: start a server (the service, a bare
+ * baseline, the scripted upstream) as a child process on a runtime, load it
+ * from this process, read the child's memory and file descriptors from
+ * /proc, and print tables of figures against a baseline measured in the same
+ * run, under a header naming the runtimes and the machine.
+ *
+ * The load generator (this process) always runs on Node; the servers run on
+ * the runtime under test.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import autocannon from "autocannon";
+import NodeWebSocket from "crossws/websocket";
+import { signJwt } from "../../src/jwt.ts";
 
 export type Runtime = "node" | "deno";
 
@@ -28,6 +39,8 @@ export function commandFor(runtime: Runtime, file: string, args: string[] = []):
 
 export interface Child {
   readonly process: ChildProcess;
+  /** What the child wrote to stdout and stderr so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -40,22 +53,33 @@ export async function startChild(
   const [command, args] = commandFor(runtime, file, options.args);
   const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  child.stderr?.on("data", (chunk) => (output += chunk));
+  // Only the tail is kept: a long soak must not grow this process's memory.
+  const keep = (chunk: unknown) => {
+    output += String(chunk);
+    if (output.length > 256_000) output = output.slice(-128_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  while (Date.now() < deadline) {
+  let ready = false;
+  while (!ready) {
     if (child.exitCode !== null) throw new Error(`${file} exited early:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${file} did not answer 200 on ${options.readyPath} within ${options.timeoutMs ?? 30_000} ms:\n${output}`);
+    }
     try {
       const response = await fetch(`http://127.0.0.1:${options.port}${options.readyPath}`);
       await response.body?.cancel();
-      if (response.status === 200) break;
+      ready = response.status === 200;
     } catch {
       // not up yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!ready) await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
     process: child,
+    output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -99,3 +123,324 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+// --- Statistics -------------------------------------------------------------
+
+/** The `p`-th percentile (0..100) of `values`, nearest-rank; NaN when empty. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export const median = (values: readonly number[]) => percentile(values, 50);
+
+/** Milliseconds with a precision that suits them. */
+export const ms = (value: number) => (value >= 100 ? fmt(value, 0) : value >= 10 ? fmt(value, 1) : fmt(value, 2));
+
+export const mib = (bytes: number) => fmt(bytes / 1048576, 1);
+
+// --- Where we run -----------------------------------------------------------
+
+/** Cores, CPU model (from /proc/cpuinfo), memory and kernel of this machine. */
+export function machine(): string {
+  let model = cpus()[0]?.model ?? "unknown CPU";
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    if (line) model = line.slice(line.indexOf(":") + 1).trim();
+  } catch {
+    // not Linux
+  }
+  const load = (() => {
+    try {
+      return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+    } catch {
+      return "n/a";
+    }
+  })();
+  return `${cpus().length} cores, ${model}, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, Linux ${release()}, load average ${load}`;
+}
+
+const versions = new Map<Runtime, string>();
+
+/** `node v20.x` / `deno 2.x (v8 …)`, as the child processes will run. */
+export function runtimeVersion(runtime: Runtime): string {
+  let version = versions.get(runtime);
+  if (version === undefined) {
+    try {
+      if (runtime === "node") {
+        version = `node ${execFileSync("node", ["--version"], { encoding: "utf8" }).trim()}`;
+      } else {
+        const lines = execFileSync("node_modules/.bin/deno", ["--version"], { encoding: "utf8" }).trim().split("\n");
+        version = `${lines[0]?.replace(/ \(.*\)$/, "")} (${lines[1]?.trim()})`;
+      }
+    } catch {
+      version = `${runtime} (version unknown)`;
+    }
+    versions.set(runtime, version);
+  }
+  return version;
+}
+
+/** The lines every benchmark prints first. */
+export function header(title: string, runtimes: readonly Runtime[]): string {
+  return [
+    `== ${title}`,
+    `servers on: ${runtimes.map(runtimeVersion).join("; ")}; load generator: node ${process.version} (this process)`,
+    `machine: ${machine()}`,
+  ].join("\n");
+}
+
+/** The runtimes named on the command line (default both). */
+export function runtimesFromArgs(args = process.argv.slice(2)): Runtime[] {
+  const named = args.filter((a) => a === "node" || a === "deno") as Runtime[];
+  return named.length > 0 ? named : ["node", "deno"];
+}
+
+// --- A child's resources ------------------------------------------------------
+
+/** Resident set size of a process, in bytes (`VmRSS` of /proc/<pid>/status). */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Open file descriptors of a process (entries of /proc/<pid>/fd). */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** This process's soft limit on open files (from /proc/self/limits), or Infinity when unknown. */
+export function openFileLimit(): number {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === "unlimited" ? Infinity : Number(soft);
+  } catch {
+    return Infinity;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// --- The service under test ---------------------------------------------------
+
+/** The JWT secret of every benchmark's service. */
+export const BENCH_SECRET = "bench-secret-0123456789abcdef-0123456789";
+export const BENCH_MASTER_KEY = "sk-bench-master-key-0123";
+
+/** A valid token for user `userId`, for an hour. */
+export function benchToken(userId: number, role = "REGULAR"): string {
+  return signJwt(
+    { sub: `user${userId}`, userId, email: `user${userId}@example.com`, role, exp: Math.floor(Date.now() / 1000) + 3600 },
+    BENCH_SECRET,
+  );
+}
+
+export interface ServiceChild extends Child {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly pid: number;
+  /** The file store's directory (removed by `stop`). */
+  readonly stateDir: string;
+}
+
+/**
+ * Starts `src/main.ts` on `runtime` with a file store in a fresh temp
+ * directory (under `stateRoot`, default the OS temp dir) and waits for its
+ * healthcheck. `prepare` may write agent files into the directory first.
+ */
+export async function startService(
+  runtime: Runtime,
+  options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void> } = {},
+): Promise<ServiceChild> {
+  const stateDir = await mkdtemp(join(options.stateRoot ?? tmpdir(), "agent-bench-"));
+  await options.prepare?.(stateDir);
+  const port = await freePort();
+  const child = await startChild(runtime, "src/main.ts", {
+    port,
+    readyPath: "/api/healthcheck",
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      AUTH_JWT_SECRET: BENCH_SECRET,
+      LITELLM_BASE_URL: options.llmUrl ?? "http://127.0.0.1:9",
+      LITELLM_MASTER_KEY: BENCH_MASTER_KEY,
+      AGENT_STATE_DIR: stateDir,
+      LOG_LEVEL: "error",
+      ...options.env,
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    ...child,
+    url,
+    wsUrl: url.replace(/^http/, "ws"),
+    pid: child.process.pid!,
+    stateDir,
+    stop: async () => {
+      await child.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Creates an agent through the REST API; returns its id. */
+export async function createAgent(serviceUrl: string, token: string, modelType = "scripted-model"): Promise<string> {
+  const response = await fetch(`${serviceUrl}/api/agents`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ modelType }),
+  });
+  const body = await response.json() as { id?: string; error?: string };
+  if (!response.ok || !body.id) throw new Error(`creating an agent answered ${response.status}: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/**
+ * Writes an agent file the file store loads at start (the format of
+ * `FileAgentStore`), so a benchmark can start a service holding many agents
+ * without creating each one through the API.
+ */
+export async function writeAgentFile(dir: string, record: { id: string; ownerUid: number; ownerName: string; settings: unknown }): Promise<void> {
+  const full = { version: 1, name: "Bob", modelType: "scripted-model", createdAt: new Date().toISOString(), steps: [], ...record };
+  await writeFile(join(dir, `${record.id}.agent.json`), `${JSON.stringify(full)}\n`);
+}
+
+// --- The scripted upstream as a child ---------------------------------------------
+
+export interface UpstreamChild extends Child {
+  readonly url: string;
+}
+
+/**
+ * Starts the scripted OpenAI-compatible upstream (`scripts/bench/upstream.ts`)
+ * as its own Node process, so that neither the service nor the load generator
+ * shares an event loop with it.
+ */
+export async function startUpstream(): Promise<UpstreamChild> {
+  const [command, args] = commandFor("node", "scripts/bench/upstream.ts");
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the scripted upstream did not start:\n${output}`)), 30_000);
+    child.stdout!.on("data", (chunk) => {
+      output += String(chunk);
+      const match = /listening (\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.stderr!.on("data", (chunk) => (output += String(chunk)));
+    child.once("exit", () => reject(new Error(`the scripted upstream exited:\n${output}`)));
+  });
+  return {
+    process: child,
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+      }),
+  };
+}
+
+// --- WebSocket clients ---------------------------------------------------------
+
+/**
+ * The WebSocket class of the load generator: Node's global one when present
+ * (`--experimental-websocket`), else the `ws` client bundled with crossws.
+ */
+export const WebSocketClient = NodeWebSocket;
+
+/**
+ * Opens a socket and resolves once its first message (the service's `init`)
+ * arrived, so the socket is authenticated and subscribed. `onMessage` gets
+ * every later message.
+ */
+export function openSocket(url: string, onMessage?: (data: string) => void, timeoutMs = 10_000): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocketClient(url) as WebSocket;
+    let opened = false;
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`no init from ${url.replace(/access-token=[^&]+/, "access-token=…")} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onmessage = (event) => {
+      if (!opened) {
+        opened = true;
+        clearTimeout(timer);
+        resolve(ws);
+        return;
+      }
+      onMessage?.(String(event.data));
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      if (!opened) reject(new Error(`WebSocket to ${url.replace(/access-token=[^&]+/, "access-token=…")} failed`));
+    };
+    ws.onclose = (event) => {
+      clearTimeout(timer);
+      if (!opened) reject(new Error(`WebSocket closed before init: ${event.code} ${event.reason}`));
+    };
+  });
+}
+
+/** Closes sockets and waits (bounded) until they are closed. */
+export async function closeSockets(sockets: readonly WebSocket[], timeoutMs = 10_000): Promise<void> {
+  await Promise.all(sockets.map((ws) =>
+    new Promise<void>((resolve) => {
+      if (ws.readyState === 3) return resolve();
+      const timer = setTimeout(resolve, timeoutMs);
+      ws.addEventListener("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.close();
+    })
+  ));
+}
+
+/**
+ * A process's open file descriptors by kind: TCP connections to `peerPort`
+ * (e.g. the upstream's keep-alive pool, which grows and shrinks with the
+ * load) and everything else. Sockets are matched to connections through
+ * /proc/<pid>/net/tcp{,6} inodes.
+ */
+export function fdBreakdown(pid: number, peerPort: number): { total: number; toPeer: number; other: number } {
+  const peerInodes = new Set<string>();
+  const hexPort = peerPort.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["tcp", "tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(`/proc/${pid}/net/${file}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      if (fields[2]!.endsWith(`:${hexPort}`)) peerInodes.add(fields[9]!);
+    }
+  }
+  let total = 0;
+  let toPeer = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    total++;
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined && peerInodes.has(inode)) toPeer++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return { total, toPeer, other: total - toPeer };
+}

@@ -1,0 +1,113 @@
+/**
+ * A guarded REST read under load, next to the barest hello server of the same
+ * runtime, measured in the same run: `GET /api/agents` with a valid Bearer
+ * token (the guard verifies it, through the verified-token cache; the handler
+ * lists the caller's agents), requests/s, p50/p99 and the ratio.
+ *
+ *   npm run bench:rest                  # Node and Deno
+ *   npx tsx scripts/bench/rest.ts deno
+ *
+ * Rows per runtime: the bare hello (baseline); the open healthcheck (routing
+ * and JSON without the guard); `GET /api/agents` for a caller owning 3 of 3
+ * agents; the same caller when the service holds 1,000 agents (997 of other
+ * users), since the list filters every agent of the process.
+ *
+ * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
+ * Each server runs as its own process; autocannon runs in this one (Node),
+ * on the same machine, so both sides pay the same load-generator tax.
+ */
+import process from "node:process";
+import { defaultSettings } from "../../src/agents/settings.ts";
+import {
+  benchToken,
+  fmt,
+  freePort,
+  header,
+  load,
+  type LoadResult,
+  type Runtime,
+  runtimesFromArgs,
+  startChild,
+  startService,
+  table,
+  writeAgentFile,
+} from "./lib.ts";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const CALLER = 1;
+
+async function measure(url: string, headers?: Record<string, string>): Promise<LoadResult> {
+  await load(url, { connections, durationSeconds: Math.min(2, seconds), ...(headers ? { headers } : {}) }); // warm-up
+  const result = await load(url, { connections, durationSeconds: seconds, ...(headers ? { headers } : {}) });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url} answered ${result.non2xx} non-2xx and ${result.errors} errors`);
+  return result;
+}
+
+/** Writes `total` agents, the first 3 owned by CALLER. */
+function agents(total: number) {
+  return async (dir: string) => {
+    for (let i = 0; i < total; i++) {
+      const ownerUid = i < 3 ? CALLER : 1000 + i;
+      await writeAgentFile(dir, {
+        id: `bench-agent-${String(i).padStart(5, "0")}`,
+        ownerUid,
+        ownerName: `user${ownerUid}`,
+        settings: defaultSettings(),
+      });
+    }
+  };
+}
+
+async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const headers = { authorization: `Bearer ${benchToken(CALLER)}` };
+  for (const runtime of runtimes) {
+    const basePort = await freePort();
+    const baseline = await startChild(runtime, "scripts/bench/hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+    const base = await measure(`http://127.0.0.1:${basePort}/`);
+    await baseline.stop();
+    const row = (name: string, result: LoadResult) => [
+      `${runtime} ${name}`,
+      fmt(result.requestsPerSecond),
+      `${result.p50}`,
+      `${result.p99}`,
+      (result.requestsPerSecond / base.requestsPerSecond).toFixed(2),
+    ];
+    rows.push(row("bare hello (baseline)", base));
+
+    const small = await startService(runtime, { prepare: agents(3) });
+    let list: LoadResult;
+    try {
+      rows.push(row("GET /api/healthcheck (open)", await measure(`${small.url}/api/healthcheck`)));
+      const check = await fetch(`${small.url}/api/agents`, { headers });
+      const body = await check.json() as { agents: unknown[] };
+      if (body.agents.length !== 3) throw new Error(`expected 3 agents, got ${JSON.stringify(body).slice(0, 200)}`);
+      list = await measure(`${small.url}/api/agents`, headers);
+      rows.push(row("GET /api/agents (3 agents)", list));
+    } finally {
+      await small.stop();
+    }
+
+    const big = await startService(runtime, { prepare: agents(1000) });
+    try {
+      const bigList = await measure(`${big.url}/api/agents`, headers);
+      rows.push(row("GET /api/agents (3 of 1,000)", bigList));
+      notes.push(
+        `${runtime}: GET /api/agents serves ${fmt((list.requestsPerSecond / base.requestsPerSecond) * 100)}% of the bare hello's requests/s ` +
+          `(p99 ${list.p99} ms); with 1,000 agents in the process ${fmt((bigList.requestsPerSecond / base.requestsPerSecond) * 100)}%`,
+      );
+    } finally {
+      await big.stop();
+    }
+  }
+  return [
+    header("guarded REST read: GET /api/agents with a valid Bearer token", runtimes),
+    `${connections} connections, ${seconds} s per row after a 2 s warm-up, autocannon in this process`,
+    table(["server", "req/s", "p50 ms", "p99 ms", "ratio"], rows),
+    ...notes,
+  ].join("\n");
+}
+
+console.log(await benchRest(runtimesFromArgs()));
