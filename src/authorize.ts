@@ -45,6 +45,9 @@ const DENY_401: AuthorizeDecision = Object.freeze({
 });
 const DENY_403: AuthorizeDecision = Object.freeze({ status: 403, headers: Object.freeze({ ...NO_STORE }) });
 
+/** What a gateway check answers when it fails inside: deny (the gateway understands only 200/401/403). */
+export const DENIED_ON_FAILURE: AuthorizeDecision = DENY_403;
+
 /**
  * Header-safe text: printable ASCII stays as is, anything else is
  * percent-encoded (UTF-8). Cannot throw: a lone surrogate (which

@@ -14,6 +14,7 @@
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
 import type { Hooks } from "crossws";
+import { DENIED_ON_FAILURE } from "./authorize.ts";
 import type { App } from "./http/app.ts";
 
 export interface ServeOptions {
@@ -158,7 +159,7 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
         });
       } catch {
         // Unreachable by design; a gateway check that fails must deny, never crash the process.
-        decision = { status: 403, headers: { "cache-control": "no-store" } };
+        decision = DENIED_ON_FAILURE;
       }
       // The check never reads a body (nginx and Envoy send none); node:http
       // discards an unread one when the response ends.

@@ -16,6 +16,7 @@ import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import process from "node:process";
 import { jwtVerify, SignJWT } from "jose";
+import { mulberry32 } from "./helpers/jwt-mutations.ts";
 import {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -700,18 +701,6 @@ describe("call errors and strict decoding", () => {
 // ---------------------------------------------------------------------------
 // Differential test against jose
 // ---------------------------------------------------------------------------
-
-/** mulberry32: small, fast, seedable; good enough to pick mutations. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   readonly label: string;

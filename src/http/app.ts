@@ -9,7 +9,7 @@ import type { Hooks } from "crossws";
 import { authenticateRequest, bearerToken, type AuthResult, type TokenVerifier } from "../auth.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
-import { authorize, type AuthorizeDecision, type AuthorizeInput } from "../authorize.ts";
+import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
@@ -152,7 +152,7 @@ export function createApp(deps: AppDeps): App {
         } catch (error) {
           // The gateway understands only 200/401/403: an internal failure denies.
           logger.error("the gateway check failed", { error });
-          return empty(403, { "cache-control": "no-store" });
+          return empty(DENIED_ON_FAILURE.status, DENIED_ON_FAILURE.headers);
         }
       }
       try {

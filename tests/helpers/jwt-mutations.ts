@@ -48,7 +48,7 @@ const SKEW = DEFAULT_CLOCK_SKEW_SECONDS;
 // ---------------------------------------------------------------------------
 
 /** mulberry32: small, fast, seedable. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
