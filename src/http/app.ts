@@ -64,8 +64,14 @@ export function callerOf(request: IRequest): JwtUser {
   return (request as AuthedRequest).user;
 }
 
-function denied(result: Exclude<AuthResult, { ok: true }>): Response {
-  return result.status === 401 ? unauthorized() : forbidden();
+/**
+ * The answer to a refused caller. The reason goes to the debug log (never
+ * the token): with it, a token minted with another secret (bad_signature)
+ * is told apart from an expired one.
+ */
+function denied(result: Exclude<AuthResult, { ok: true }>, request: { url: string }, logger: Logger): Response {
+  logger.debug("request refused", { status: result.status, code: result.code, path: new URL(request.url).pathname });
+  return result.status === 401 ? unauthorized(result.code) : forbidden();
 }
 
 /** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
@@ -103,7 +109,7 @@ export function createApp(deps: AppDeps): App {
     }
     const token = new URL(request.url).searchParams.get("access-token") ?? bearerToken(request.headers.get("authorization"));
     const result = verifier.authenticate(token ?? undefined);
-    if (!result.ok) return denied(result);
+    if (!result.ok) return denied(result, request, logger);
     const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
     if (!hooks) return errorResponse(404, "Agent not found");
     // crossws reads the hooks off the response and performs the upgrade.
@@ -112,7 +118,7 @@ export function createApp(deps: AppDeps): App {
 
   const guard = (request: IRequest) => {
     const result = authenticateRequest(verifier, request as unknown as Request);
-    if (!result.ok) return denied(result);
+    if (!result.ok) return denied(result, request, logger);
     (request as AuthedRequest).user = result.user;
   };
   router.all(`${prefix}/agents`, guard);
@@ -133,7 +139,11 @@ export function createApp(deps: AppDeps): App {
       const next = path[checkPrefix.length];
       return next === undefined || next === "/" || next === "?";
     },
-    decide: (input: AuthorizeInput) => authorize(input, verifier, { apiPrefix: prefix }),
+    decide: (input: AuthorizeInput) => {
+      const decision = authorize(input, verifier, { apiPrefix: prefix });
+      if (decision.status !== 200) logger.debug("gateway check refused", { status: decision.status, code: decision.reason });
+      return decision;
+    },
   };
 
   return {
