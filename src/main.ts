@@ -20,6 +20,7 @@ import { FileAgentStore } from "./store/file-store.ts";
 import { LiteLLMClient } from "./litellm.ts";
 import { describeListenError, npmCommand } from "./listen-error.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { watchParent } from "./parent-watch.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
 import { startServer } from "./server.ts";
@@ -66,7 +67,8 @@ async function main(): Promise<Started> {
     process.exit(1);
   }
   // server.port, not config.server.port: with PORT=0 only the server knows the port it got.
-  console.log(`agent-service (${runtimeName()}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+  // The pid, so the service can be stopped by it (`kill <pid>`), whatever started it.
+  console.log(`agent-service (${runtimeName()}, pid ${process.pid}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
 
   // SIGTERM: stop accepting, let running turns finish (or stop them after the
   // grace period), close sockets with 1001, flush the store, exit 0.
@@ -85,6 +87,10 @@ async function main(): Promise<Started> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Started by an npm script (npm start, npm run demo): stop when the process
+  // npm ran us under exits, e.g. after `kill <npm's pid>` (see parent-watch.ts).
+  // Only then: a service started by hand may outlive its shell on purpose (nohup).
+  if (process.env.npm_lifecycle_event) watchParent(() => process.ppid, () => void shutdown("parent exited"));
   return { url: server.url, port: server.port };
 }
 
