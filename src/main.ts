@@ -105,6 +105,7 @@ function playgroundOptions(config: Config, logger: Logger) {
   const secret = config.auth.secrets[0]!;
   return {
     devMode: devTokens,
+    rootRedirect: config.env === "development",
     logger: logger.child({ component: "playground" }),
     ...(devTokens
       ? {

@@ -96,6 +96,33 @@ describe("the playground page", () => {
   });
 });
 
+describe("GET /", () => {
+  test("in development: 302 to the playground, with a JSON body naming it for curl", async () => {
+    await withServer({ routes: [playgroundRoutes({ devMode: false, rootRedirect: true })] }, async (server) => {
+      const root = await get(`${server.url}/`);
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.get("location"), "/api/playground/");
+      assert.deepEqual(JSON.parse(root.text), { playground: "/api/playground/", healthcheck: "/api/healthcheck" });
+      const followed = await fetch(`${server.url}/`);
+      assert.equal(followed.status, 200);
+      assert.match(await followed.text(), /<title>agent-service playground<\/title>/, "a browser lands on the page");
+    });
+  });
+
+  test("otherwise (production): a JSON 404 that names the healthcheck, which answers", async () => {
+    for (const routes of [[playgroundRoutes({ devMode: false })], []]) {
+      await withServer({ routes }, async (server) => {
+        const root = await get(`${server.url}/`);
+        assert.equal(root.status, 404);
+        assert.match(root.headers.get("content-type") ?? "", /^application\/json/);
+        assert.deepEqual(JSON.parse(root.text), { error: "Not found: this is agent-service's API under /api; its healthcheck is GET /api/healthcheck" });
+        assert.equal((await get(`${server.url}/api/healthcheck`)).status, 200);
+        assert.deepEqual(JSON.parse((await get(`${server.url}/nope`)).text), { error: "Not found" }, "other paths keep the plain 404");
+      });
+    }
+  });
+});
+
 describe("development tokens", () => {
   test("off unless development mode and a signer: config says so and POST /dev/token is 404", async () => {
     for (const options of [{ devMode: false, mintToken: mint }, { devMode: true }, { devMode: false }]) {

@@ -128,6 +128,10 @@ export function createApp(deps: AppDeps): App {
 
   for (const install of deps.routes ?? []) install(router, prefix);
 
+  // `/` is no route of the API: say where its healthcheck is (in development
+  // the playground's routes, installed above, send a browser to the page first).
+  router.get("/", () => errorResponse(404, `Not found: this is agent-service's API under ${prefix || "/"}; its healthcheck is GET ${prefix}/healthcheck`));
+
   // The gateway check (nginx auth_request, Envoy ext_authz): any method, any
   // path below it, answered before routing. It is on the hot path of every
   // gateway request, and the original request's Content-Length (which Envoy

@@ -134,6 +134,11 @@ for (const runtime of ["node", "deno"] as const) {
         const response = await fetch(healthcheck[1]!);
         assert.equal(response.status, 200);
         await response.body?.cancel();
+        // Development (AGENT_ENV unset): the bare address sends a browser to the playground.
+        const root = await fetch(`http://127.0.0.1:${listening}/`, { redirect: "manual" });
+        assert.equal(root.status, 302);
+        assert.equal(root.headers.get("location"), "/api/playground/");
+        await root.body?.cancel();
       } finally {
         child.kill("SIGTERM");
         assert.equal(await exited, 0);
