@@ -36,4 +36,4 @@ demo: open the playground (the token rides in the URL fragment, which never reac
   ${base}/playground/#token=${token}
 demo: or call the API:
   curl -H "Authorization: Bearer ${token}" ${base}/agents/models
-demo: Ctrl-C stops it; agents stay in ${config.agents.stateDir}.`);
+demo: Ctrl-C stops it (or kill ${process.pid}); agents stay in ${config.agents.stateDir}.`);

@@ -36,6 +36,9 @@ test("npm run demo: the printed URL signs in, and the demo model builds a four-o
     const port = new URL(url).port;
     assert.notEqual(port, "0");
     assert.match(output, new RegExp(`listening on 0\\.0\\.0\\.0:${port},`), "the banner names the same port");
+    const pid = /^agent-service \(\w+ [^,]+, pid (\d+)\)/m.exec(output)?.[1];
+    assert.equal(pid, String(demo.pid), "the demo process is the service");
+    assert.match(output, new RegExp(`^demo: Ctrl-C stops it \\(or kill ${pid}\\); agents stay in `, "m"), "how to stop it");
     const curl = /curl -H "Authorization: Bearer ([\w-]+\.[\w-]+\.[\w-]+)" (http:\/\/127\.0\.0\.1:(\d+)\/api\/agents\/models)/.exec(output);
     assert.ok(curl, output);
     assert.equal(curl[3], port);
