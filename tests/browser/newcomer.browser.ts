@@ -132,8 +132,10 @@ test("the playground: fragment tokens in an open tab, a refused token clears eve
     assert.equal(await page.isEnabled("#create-agent"), true, "signed in again, with models: Create agent is back");
     assert.equal(await page.evaluate(() => location.hash), "");
 
-    // Chromium reports each refused call; the page made one per refused token (whoami) and nothing else went wrong.
-    assert.deepEqual(problems, Array(2).fill("error: Failed to load resource: the server responded with a status of 401 ()"));
+    // Chromium reports each refused call (at least whoami, once per refused token; a
+    // call of alice's still under way may join them); nothing else went wrong.
+    assert.ok(problems.length >= 2, problems.join("\n"));
+    for (const problem of problems) assert.match(problem, /^error: Failed to load resource: the server responded with a status of 401\b/);
     for (const token of [alice, expired]) assert.ok(!service.logs.join("\n").includes(token.slice(token.lastIndexOf(".") + 1)), "no token in the service's log");
   });
 });
