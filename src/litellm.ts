@@ -15,7 +15,7 @@ export {
   type LiteLLMErrorDetails,
   type LiteLLMErrorKind,
 } from "./litellm/errors.ts";
-export { fetchTransport, nodeHttpTransport, type Transport } from "./litellm/transport.ts";
+export { defaultTransport, fetchTransport, nodeHttpTransport, type Transport } from "./litellm/transport.ts";
 export type {
   ChatCost,
   ChatEvent,

@@ -46,7 +46,16 @@ describe("readChatStream", () => {
     usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49, prompt_tokens_details: { cached_tokens: 32 }, cost: 0.00012 },
   }));
 
-  test("the same events however the body is cut into batches (200 random cuttings)", async () => {
+  test("one delta per batch that carries text: a paced stream's tokens stay apart", async () => {
+    const pieces = [sseChunk({ role: "assistant", content: "" }), sseChunk({ content: "one " }), sseChunk({ content: "two" }), sseChunk({}, "stop")];
+    const text = sse(pieces);
+    const cuts = [...text.matchAll(/data: /g)].map((m) => m.index!).filter((i) => i > 0);
+    const { events, firstTokens } = await read(text, cuts);
+    assert.deepEqual(events, [{ type: "text", text: "one " }, { type: "text", text: "two" }]);
+    assert.equal(firstTokens, 1);
+  });
+
+  test("the same answer however the body is cut into batches (200 random cuttings)", async () => {
     const whole = await read(answer);
     assert.deepEqual(whole.events, [{ type: "text", text: "Let me look — ünïcode ✓." }]);
     assert.deepEqual(whole.end.toolCalls.map((c) => [c.id, c.name, c.input]), [["call_a", "getWeather", { city: "Paris", days: 3 }], ["call_b", "getTime", {}]]);
@@ -95,7 +104,7 @@ describe("readChatStream", () => {
   test("comment lines, CRLF line ends and events after [DONE] are ignored", async () => {
     const text = `: ping\r\n\r\n${sse([sseChunk({ content: "a" }), sseChunk({ content: "b" }, "stop")]).replaceAll("\n", "\r\n")}data: {"error":"after the end"}\n\n`;
     const { events, end } = await read(text);
-    assert.deepEqual(events, [{ type: "text", text: "a" }, { type: "text", text: "b" }]);
+    assert.deepEqual(events, [{ type: "text", text: "ab" }], "what arrived together is one delta");
     assert.equal(end.finishReason, "stop");
   });
 });

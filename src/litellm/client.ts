@@ -3,7 +3,7 @@
  * master key and calls LiteLLM itself, for the model list, the model details
  * (and their prices) and streamed chat completions.
  *
- * Plain HTTP (see transport.ts) and our own SSE reading (stream.ts), without
+ * Plain HTTP (transport.ts) and our own SSE reading (stream.ts), without
  * the `openai` package: its stream added 0.5 to 0.8 ms before the first token
  * (BENCHMARKS.md), and we map LiteLLM's errors ourselves anyway (errors.ts),
  * because LiteLLM's answers need more than the status (a budget refusal is
@@ -15,7 +15,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import { CachedFetch } from "./cache.ts";
 import { errorFromAnswer, type HeaderReader, LiteLLMError, maskSecret, requestIdOf } from "./errors.ts";
 import { readChatStream } from "./stream.ts";
-import { nodeHttpTransport, type Transport, type TransportResponse } from "./transport.ts";
+import { defaultTransport, type Transport, type TransportResponse } from "./transport.ts";
 import type { ChatCost, ChatEvent, ChatRequest, ModelDetails, ModelList } from "./types.ts";
 import { costFromPrices, litellmCost, pricesFor, type ReportedUsage } from "./usage.ts";
 
@@ -35,7 +35,7 @@ export interface LiteLLMClientOptions {
   readonly maxAnswerChars?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
-  /** How requests are sent. Default `nodeHttpTransport()`. */
+  /** How requests are sent. Default `defaultTransport()`: `node:http`, or `fetch` on Bun. */
   readonly transport?: Transport;
 }
 
@@ -85,7 +85,7 @@ export class LiteLLMClient {
     this.#maxAnswerChars = options.maxAnswerChars ?? 16 * 1024 * 1024;
     this.#logger = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
-    this.#transport = options.transport ?? nodeHttpTransport();
+    this.#transport = options.transport ?? defaultTransport();
     const cacheOptions = (what: string) => ({
       ttlMs: options.modelCacheTtlMs ?? 60_000,
       now: this.#now,

@@ -41,8 +41,11 @@ interface PartialCall {
 }
 
 /**
- * Yields a `text` event per content delta; returns how the answer ended.
- * Errors of the body itself (a lost connection) pass through unchanged.
+ * Yields the content deltas as `text` events; returns how the answer ended.
+ * The deltas of one body batch (what arrived together) go out as one event:
+ * a paced model's tokens still come one by one, a burst costs one generator
+ * round trip per batch instead of one per token. Errors of the body itself
+ * (a lost connection) pass through unchanged.
  */
 export async function* readChatStream(body: AsyncIterable<string>, hooks: StreamHooks): AsyncGenerator<ChatEvent, StreamEnd, undefined> {
   const calls = new Map<number, PartialCall>();
@@ -58,6 +61,7 @@ export async function* readChatStream(body: AsyncIterable<string>, hooks: Stream
     chars += text.length;
     if (chars > hooks.maxChars) throw new LiteLLMError("protocol", `LiteLLM's answer is longer than ${hooks.maxChars} characters`);
     parser.feed(text);
+    let delta = "";
     for (let i = 0; i < events.length && !done; i++) {
       const data = events[i]!;
       if (data === "[DONE]") {
@@ -69,26 +73,27 @@ export async function* readChatStream(body: AsyncIterable<string>, hooks: Stream
       if (isRecord(chunk.usage)) usage = readUsage(chunk.usage) ?? usage;
       const choice = Array.isArray(chunk.choices) && isRecord(chunk.choices[0]) ? chunk.choices[0] : undefined;
       if (!choice) continue;
-      const delta = isRecord(choice.delta) ? choice.delta : undefined;
-      if (delta) {
-        if (typeof delta.content === "string" && delta.content.length > 0) {
+      const choiceDelta = isRecord(choice.delta) ? choice.delta : undefined;
+      if (choiceDelta) {
+        if (typeof choiceDelta.content === "string") delta += choiceDelta.content;
+        if (Array.isArray(choiceDelta.tool_calls)) {
           if (!started) {
             started = true;
             hooks.onFirstToken();
           }
-          yield { type: "text", text: delta.content };
-        }
-        if (Array.isArray(delta.tool_calls)) {
-          if (!started) {
-            started = true;
-            hooks.onFirstToken();
-          }
-          for (const piece of delta.tool_calls) if (isRecord(piece)) addPiece(calls, piece);
+          for (const piece of choiceDelta.tool_calls) if (isRecord(piece)) addPiece(calls, piece);
         }
       }
       if (typeof choice.finish_reason === "string" && choice.finish_reason) finishReason = choice.finish_reason;
     }
     events.length = 0;
+    if (delta) {
+      if (!started) {
+        started = true;
+        hooks.onFirstToken();
+      }
+      yield { type: "text", text: delta };
+    }
     if (done) break;
   }
 
