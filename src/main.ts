@@ -173,6 +173,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     }
     sockets.closeAll(1001, "server shutting down");
     await store.flush();
+    llm.close();
   };
   return { app, drain };
 }

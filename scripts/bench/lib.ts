@@ -19,7 +19,10 @@ import autocannon from "autocannon";
 import NodeWebSocket from "crossws/websocket";
 import { signJwt } from "../../src/jwt.ts";
 
-export type Runtime = "node" | "deno";
+export type Runtime = "node" | "deno" | "bun";
+
+/** The bun binary: from npm (node_modules/.bin), or BUN_BINARY. */
+const bunBinary = () => process.env.BUN_BINARY ?? "node_modules/.bin/bun";
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -32,6 +35,7 @@ export async function freePort(): Promise<number> {
 /** The command that runs a TypeScript file on a runtime. */
 export function commandFor(runtime: Runtime, file: string, args: string[] = []): [string, string[]] {
   // "node" from PATH: under Deno, process.execPath is the deno binary.
+  if (runtime === "bun") return [bunBinary(), ["run", file, ...args]];
   return runtime === "node"
     ? ["node", ["--import", "tsx", file, ...args]]
     : ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
@@ -171,6 +175,8 @@ export function runtimeVersion(runtime: Runtime): string {
     try {
       if (runtime === "node") {
         version = `node ${execFileSync("node", ["--version"], { encoding: "utf8" }).trim()}`;
+      } else if (runtime === "bun") {
+        version = `bun ${execFileSync(bunBinary(), ["--version"], { encoding: "utf8" }).trim()}`;
       } else {
         const lines = execFileSync("node_modules/.bin/deno", ["--version"], { encoding: "utf8" }).trim().split("\n");
         version = `${lines[0]?.replace(/ \(.*\)$/, "")} (${lines[1]?.trim()})`;
@@ -192,9 +198,9 @@ export function header(title: string, runtimes: readonly Runtime[]): string {
   ].join("\n");
 }
 
-/** The runtimes named on the command line (default both). */
+/** The runtimes named on the command line (default Node and Deno; `bun` when named). */
 export function runtimesFromArgs(args = process.argv.slice(2)): Runtime[] {
-  const named = args.filter((a) => a === "node" || a === "deno") as Runtime[];
+  const named = args.filter((a) => a === "node" || a === "deno" || a === "bun") as Runtime[];
   return named.length > 0 ? named : ["node", "deno"];
 }
 
