@@ -1,0 +1,31 @@
+/**
+ * Development tokens for the playground (`POST /api/dev/token`): minted only
+ * where anyone could mint them anyway.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import type { DevTokenClaims } from "./http/playground-routes.ts";
+import { signJwt } from "./jwt.ts";
+
+/**
+ * The signer of development tokens, or undefined when the service must not
+ * hand out tokens: only with AGENT_ENV=development and the platform's public
+ * default secret. A deployment with a real secret never hands out tokens,
+ * even if it forgot AGENT_ENV=production.
+ *
+ * @example
+ * ```ts
+ * const mintToken = devTokenMinter(config);
+ * playgroundRoutes({ devMode: mintToken !== undefined, ...(mintToken ? { mintToken } : {}) });
+ * ```
+ */
+export function devTokenMinter(
+  config: Pick<Config, "env" | "auth">,
+  now: () => number = Date.now,
+): ((claims: DevTokenClaims) => string) | undefined {
+  if (config.env !== "development" || !config.auth.usesPublicDefaultSecret) return undefined;
+  const secret = config.auth.secrets[0]!;
+  return (c) =>
+    signJwt({ sub: c.name, userId: c.uid, email: c.email, role: c.role, exp: Math.floor(now() / 1000) + c.expiresInSeconds }, secret);
+}
