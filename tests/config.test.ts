@@ -90,7 +90,7 @@ describe("defaults", () => {
     assert.equal(config.log.level, "info");
     assert.deepEqual(config.auth.secrets, [PUBLIC_DEFAULT]);
     assert.equal(config.auth.secretSource, "built-in default");
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.auth.clockSkewSeconds, 30);
     assert.equal(config.auth.tokenCacheSize, 10_000);
   });
@@ -269,7 +269,7 @@ describe("JWT secret resolution", () => {
     assert.deepEqual(config.auth.secrets, [SECRET]);
     assert.deepEqual(config.auth.secretSource, { authConf: COMMON_CONF });
     assert.deepEqual(io.reads, [LOCAL_CONF, COMMON_CONF]);
-    assert.equal(config.auth.usesPublicDefaultSecret, false);
+    assert.equal(config.auth.publicDefaultSecret, "none");
   });
 
   test("no file and no variable: the built-in public default, with a loud warning", () => {
@@ -278,7 +278,7 @@ describe("JWT secret resolution", () => {
     assert.deepEqual(io.reads, [LOCAL_CONF, COMMON_CONF]);
     assert.equal(config.auth.secretSource, "built-in default");
     assert.deepEqual(config.auth.secrets, [PUBLIC_DEFAULT]);
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.warnings.length, 1);
     assert.match(config.warnings[0]!, /anyone can mint tokens; set AUTH_JWT_SECRET/);
     assertNoSecret(config.warnings[0]!, [PUBLIC_DEFAULT]);
@@ -337,7 +337,7 @@ describe("JWT secret resolution", () => {
 
   test("the public default in upper case is still the public default", () => {
     const config = loadConfig({ AUTH_JWT_SECRET: PUBLIC_DEFAULT.toUpperCase() }, fakeIo());
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.auth.secretSource, "AUTH_JWT_SECRET");
   });
 
@@ -372,7 +372,7 @@ describe("JWT secret resolution", () => {
       [{ AUTH_JWT_SECRET: PUBLIC_DEFAULT }, fakeIo()],
     ] as const) {
       const config = loadConfig({ ...env, LITELLM_MASTER_KEY: MASTER_KEY }, io);
-      assert.equal(config.auth.usesPublicDefaultSecret, true);
+      assert.equal(config.auth.publicDefaultSecret, "current");
       assert.equal(config.warnings.length, 1);
       assert.match(config.warnings[0]!, /anyone can mint tokens; set AUTH_JWT_SECRET/);
     }
@@ -390,9 +390,22 @@ describe("JWT secret resolution", () => {
     }
   });
 
+  test("rotating away from the public default: it is a previous secret, not the current one", () => {
+    const config = loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_PREVIOUS_SECRETS: PUBLIC_DEFAULT, LITELLM_MASTER_KEY: MASTER_KEY }, fakeIo());
+    assert.deepEqual(config.auth.secrets, [SECRET, PUBLIC_DEFAULT], "tokens are signed with the private secret");
+    assert.equal(config.auth.publicDefaultSecret, "previous");
+    assert.equal(config.warnings.length, 1);
+    assert.match(config.warnings[0]!, /AUTH_JWT_PREVIOUS_SECRETS contains the reference service's public default secret: anyone can mint tokens/);
+    assert.match(describeConfig(config), /JWT secret: env AUTH_JWT_SECRET \(a previous key is the PUBLIC DEFAULT, insecure\), 2 keys/);
+
+    const back = loadConfig({ AUTH_JWT_SECRET: PUBLIC_DEFAULT, AUTH_JWT_PREVIOUS_SECRETS: SECRET }, fakeIo());
+    assert.equal(back.auth.publicDefaultSecret, "current");
+    assert.match(describeConfig(back), /JWT secret: env AUTH_JWT_SECRET \(PUBLIC DEFAULT, insecure\), 2 keys/);
+  });
+
   test("a private secret in production has no security warning and no flag", () => {
     const config = loadConfig({ AGENT_ENV: "production", AUTH_JWT_SECRET: SECRET, LITELLM_MASTER_KEY: MASTER_KEY }, fakeIo());
-    assert.equal(config.auth.usesPublicDefaultSecret, false);
+    assert.equal(config.auth.publicDefaultSecret, "none");
     assert.deepEqual(config.warnings, []);
   });
 
@@ -531,7 +544,7 @@ describe("the result", () => {
     // …while the values stay readable to the code that needs them.
     assert.deepEqual(config.auth.secrets, [SECRET, OTHER_SECRET]);
     assert.equal(config.litellm.masterKey, MASTER_KEY);
-    assert.deepEqual(Object.keys(config.auth), ["secrets", "secretSource", "usesPublicDefaultSecret", "clockSkewSeconds", "tokenCacheSize"]);
+    assert.deepEqual(Object.keys(config.auth), ["secrets", "secretSource", "publicDefaultSecret", "clockSkewSeconds", "tokenCacheSize"]);
   });
 });
 
