@@ -656,3 +656,39 @@ describe("parseHocon (the auth.conf subset)", () => {
     assert.equal(parsed.constructor, "c");
   });
 });
+
+describe("a hostile auth.conf is refused like any other bad file", () => {
+  // Each case fails fast with a ConfigError now. Before the bounds, each one
+  // crashed start-up with a RangeError (stack or string length) or ran for
+  // seconds to minutes; the timeouts bound a regression without timing anything.
+  const chain = (count: number, first: string, next: (previous: string) => string) =>
+    Array.from({ length: count + 1 }, (_, i) => (i === 0 ? `v0 = ${first}` : `v${i} = ${next(`\${v${i - 1}}`)}`)).join("\n");
+  const withSecret = (text: string, secret: string) => `${text}\nauth.jwt.256-bit-secret = ${secret}\n`;
+  const cases: Array<[string, string, RegExp]> = [
+    ["objects nested 10,000 deep", `a ${"{ a ".repeat(10_000)}= 1 ${"}".repeat(10_000)}`, /objects nested deeper than 64 levels/],
+    ["a dotted key of 10,000 segments", `${"a.".repeat(10_000)}a = 1`, /line 1, column 129: a path longer than 64 keys/],
+    ["65 levels from braces and a dotted key", `${"b { ".repeat(60)}c.c.c.c.c = 1${" }".repeat(60)}`, /objects nested deeper than 64 levels/],
+    ["a substitution path of 10,000 segments", `a = \${${"a.".repeat(10_000)}a}`, /a path longer than 64 keys/],
+    ["a chain of 10,000 substitutions", withSecret(chain(10_000, `"${SECRET}"`, (v) => v), "${v10000}"), /substitutions nested deeper than 64 levels/],
+    ["a value doubled 30 times (44 GiB)", withSecret(chain(30, `"${SECRET}"`, (v) => `${v}${v}`), "${v30}"), /a value longer than 65536 characters after substitution/],
+    ["an empty value doubled 24 times (16 million substitutions)", withSecret(chain(24, '""', (v) => `${v}${v}`), `"${SECRET}"\${v24}`), /more than 10000 substitutions/],
+    ["60,000 lookups of an unset variable", `${Array.from({ length: 60_000 }, (_, i) => `k${i} = \${?X}`).join("\n")}\nauth.jwt.256-bit-secret = "${SECRET}"`, /more than 10000 substitutions/],
+    ["a file over 1 MiB", `# ${"x".repeat(1_048_576)}\nauth.jwt.256-bit-secret = "${SECRET}"`, /larger than 1048576 characters/],
+  ];
+  for (const [name, text, expected] of cases) {
+    test(name, { timeout: 10_000 }, () => {
+      const error = configError(() => loadConfig({}, fakeIo({ [LOCAL_CONF]: text })));
+      assert.match(error.message, /^auth\.conf at \/srv\/agent-service\/auth\.conf is malformed: /);
+      assert.match(error.message, expected);
+      assertNoSecret(error.message, [SECRET]);
+    });
+  }
+
+  test("the bounds leave room: 60 levels, 60 chained substitutions and a 65,536-character value load", () => {
+    const deep = `${"d.".repeat(60)}d = 1\n${withSecret(chain(60, `"${SECRET}"`, (v) => v), "${v60}")}`;
+    assert.deepEqual(loadConfig({}, fakeIo({ [LOCAL_CONF]: deep })).auth.secrets, [SECRET]);
+    const long = `"${"k".repeat(65_536 - SECRET.length)}"`;
+    const big = withSecret(`v = ${long}`, `"${SECRET}"\${v}`);
+    assert.equal(loadConfig({}, fakeIo({ [LOCAL_CONF]: big })).auth.secrets[0]!.length, 65_536);
+  });
+});
