@@ -6,7 +6,7 @@
  */
 import { AutoRouter, type IRequest } from "itty-router";
 import type { Hooks } from "crossws";
-import { authenticateRequest, bearerToken, type AuthResult, type TokenVerifier } from "../auth.ts";
+import { authenticateRequest, type AuthResult, type TokenVerifier } from "../auth.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
 import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
@@ -96,13 +96,13 @@ export function createApp(deps: AppDeps): App {
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
 
   // The socket authenticates before the upgrade, by `?access-token=` (browsers
-  // cannot set headers on a WebSocket) or a Bearer header.
+  // cannot set headers on a WebSocket) or a Bearer header: the same function
+  // as every other route and the gateway check.
   router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
     }
-    const token = new URL(request.url).searchParams.get("access-token") ?? bearerToken(request.headers.get("authorization"));
-    const result = verifier.authenticate(token ?? undefined);
+    const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result);
     const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
     if (!hooks) return errorResponse(404, "Agent not found");
@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): App {
   });
 
   const guard = (request: IRequest) => {
-    const result = authenticateRequest(verifier, request as unknown as Request);
+    const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result);
     (request as AuthedRequest).user = result.user;
   };
