@@ -1,5 +1,6 @@
 /**
- * Who is calling: token extraction (Bearer header or `access-token` query),
+ * Who is calling: token extraction (Bearer header; on the socket, also the
+ * `access-token` query or a `Sec-WebSocket-Protocol` entry),
  * the role rule, and a verifier with a bounded cache of verified tokens.
  *
  * Identity comes from a verified token only; client-supplied `x-user-*`
@@ -10,6 +11,7 @@
  * @module
  */
 import { type JwtFailureCode, type JwtKeys, type JwtUser, verifyJwt } from "./jwt.ts";
+import { protocolTokens, TOKEN_PROTOCOL_PREFIX } from "./socket-auth.ts";
 
 /** RFC 6750 challenge sent with every 401. */
 export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"';
@@ -38,6 +40,8 @@ export interface TokenSources {
   readonly target: string;
   /** The `Authorization` header. */
   readonly authorization?: string | null | undefined;
+  /** The `Sec-WebSocket-Protocol` header (see socket-auth.ts). */
+  readonly protocols?: string | null | undefined;
 }
 
 /** A request that carries two different tokens: refused, since no one can say whose it is. */
@@ -50,21 +54,25 @@ const PARSE_BASE = "http://request-token.invalid";
  * both always act for the same user:
  *
  * - `Authorization: Bearer`, on every route;
- * - on the socket route (`${apiPrefix}/agents/:id/react`) only, also the
- *   `access-token` query parameter (browsers cannot set a WebSocket's
- *   headers), read as the WHATWG URL parser reads it: `acc%65ss-token=`
- *   counts, what follows a `#` does not. On other routes a token in the URL
- *   is not a credential (URLs end up in logs).
+ * - on the socket route (`${apiPrefix}/agents/:id/react`) only, also a
+ *   `Sec-WebSocket-Protocol` token entry (socket-auth.ts), and the
+ *   `access-token` query parameter of the reference frontend (browsers cannot
+ *   set a WebSocket's other headers), read as the WHATWG URL parser reads
+ *   it: `acc%65ss-token=` counts, what follows a `#` does not. On other
+ *   routes these are not credentials (URLs end up in logs).
  *
  * Empty values count as absent. Several different tokens (two parameters, or
  * a parameter and a header that disagree) give {@link AMBIGUOUS_TOKEN}; the
- * same one twice is fine. The usual requests cost two string scans: the URL
- * is parsed only when its query could name the parameter.
+ * same one twice is fine. The usual requests cost a few string scans: the
+ * URL is parsed only when its query could name the parameter or a protocol
+ * entry carries a token.
  */
 export function requestToken(sources: TokenSources, apiPrefix: string): string | undefined | typeof AMBIGUOUS_TOKEN {
   let token = bearerToken(sources.authorization);
   const target = sources.target;
-  if (!mayHaveQueryToken(target)) return token;
+  const inQuery = mayHaveQueryToken(target);
+  const inProtocols = sources.protocols?.includes(TOKEN_PROTOCOL_PREFIX) === true;
+  if (!inQuery && !inProtocols) return token;
   let url: URL;
   try {
     url = new URL(target, PARSE_BASE);
@@ -72,7 +80,11 @@ export function requestToken(sources: TokenSources, apiPrefix: string): string |
     return AMBIGUOUS_TOKEN; // a target no one reads the same way twice
   }
   if (!isSocketPath(url.pathname, apiPrefix)) return token;
-  for (const value of url.searchParams.getAll(ACCESS_TOKEN_PARAM)) {
+  const found = [
+    ...(inQuery ? url.searchParams.getAll(ACCESS_TOKEN_PARAM) : []),
+    ...(inProtocols ? protocolTokens(sources.protocols) : []),
+  ];
+  for (const value of found) {
     if (value === "") continue;
     if (token !== undefined && token !== value) return AMBIGUOUS_TOKEN;
     token = value;
@@ -199,5 +211,7 @@ export function authenticateSources(verifier: TokenVerifier, sources: TokenSourc
 
 /** Authenticates an HTTP request by the token {@link requestToken} finds in it. */
 export function authenticateRequest(verifier: TokenVerifier, request: Request, apiPrefix: string): AuthResult {
-  return authenticateSources(verifier, { target: request.url, authorization: request.headers.get("authorization") }, apiPrefix);
+  const { headers } = request;
+  const sources = { target: request.url, authorization: headers.get("authorization"), protocols: headers.get("sec-websocket-protocol") };
+  return authenticateSources(verifier, sources, apiPrefix);
 }

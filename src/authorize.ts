@@ -7,6 +7,9 @@
  * - nginx's subrequest is a GET to the check location without the query
  *   string; the original URI comes in `X-Original-URI` (so a WebSocket's
  *   `?access-token=` is only visible there).
+ * - Both pass the original request's headers (Envoy only those listed in
+ *   `headersToExtAuth`): `Authorization`, and a WebSocket's
+ *   `Sec-WebSocket-Protocol` that may carry its token.
  *
  * Answers only 200, 401 or 403 (nginx turns anything else into a 500), with
  * an empty body and `Cache-Control: no-store`; 200 carries the trusted
@@ -26,6 +29,8 @@ export interface AuthorizeInput {
   readonly originalUri?: string | null;
   /** The original request's `Authorization` header. */
   readonly authorization?: string | null;
+  /** The original request's `Sec-WebSocket-Protocol` header. */
+  readonly protocols?: string | null;
 }
 
 export interface AuthorizeDecision {
@@ -103,7 +108,8 @@ export function authorize(input: AuthorizeInput, verifier: TokenVerifier, option
   if (path !== guarded && !path.startsWith(`${guarded}/`)) return DENY_403;
 
   // The service finds the token with the same function on the same request, so both act for the same user.
-  const result = authenticateSources(verifier, { target: original, authorization: input.authorization }, options.apiPrefix);
+  const sources = { target: original, authorization: input.authorization, protocols: input.protocols };
+  const result = authenticateSources(verifier, sources, options.apiPrefix);
   if (!result.ok) return result.status === 401 ? DENY_401 : DENY_403;
   const { user } = result;
   return {

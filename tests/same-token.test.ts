@@ -8,6 +8,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AMBIGUOUS_TOKEN, requestToken } from "../src/auth.ts";
+import { SOCKET_PROTOCOL, socketProtocols, TOKEN_PROTOCOL_PREFIX } from "../src/socket-auth.ts";
 import type { ReactSocketProvider } from "../src/http/app.ts";
 import { mulberry32 } from "./helpers/jwt-mutations.ts";
 import { mintToken } from "./helpers/tokens.ts";
@@ -17,8 +18,10 @@ import { withServer } from "./helpers/server.ts";
 const alice = mintToken({ userId: 1, sub: "alice" });
 const bob = mintToken({ userId: 2, sub: "bob" });
 
-/** Queries to try, with the header beside them; `expected` is who both must act as on the socket route (0: refused). */
-const CRAFTED: Array<{ query: string; authorization?: string; expected: number; why: string; badRequestLine?: true }> = [
+const entry = (token: string) => socketProtocols(token).join(", ");
+
+/** Queries (and Sec-WebSocket-Protocol entries) to try, with the header beside them; `expected` is who both must act as on the socket route (0: refused). */
+const CRAFTED: Array<{ query: string; authorization?: string; protocols?: string; expected: number; why: string; badRequestLine?: true }> = [
   { query: `access-token=${alice}`, expected: 1, why: "the plain parameter" },
   { query: `acc%65ss-token=${alice}`, expected: 1, why: "a percent-encoded name" },
   { query: `access%2Dtoken=${alice}&x=1`, expected: 1, why: "an encoded hyphen" },
@@ -36,14 +39,20 @@ const CRAFTED: Array<{ query: string; authorization?: string; expected: number; 
   { query: `access-token=${alice}%00`, expected: 0, why: "a NUL after the token" },
   { query: `access-token=garbage`, authorization: `Bearer ${bob}`, expected: 0, why: "a bad parameter is not rescued by a good header" },
   { query: `x=1#&access-token=${alice}`, authorization: `Bearer ${bob}`, expected: 2, why: "after a # is a fragment, not the query" },
+  { query: "x=1", protocols: entry(alice), expected: 1, why: "a protocol entry" },
+  { query: "x=1", protocols: entry(alice), authorization: `Bearer ${bob}`, expected: 0, why: "a protocol entry beside another user's header" },
+  { query: `access-token=${bob}`, protocols: entry(alice), expected: 0, why: "a protocol entry and another user's parameter" },
+  { query: `access-token=${alice}`, protocols: entry(alice), expected: 1, why: "a protocol entry and the same token in the URL" },
+  { query: "x=1", protocols: `${entry(alice)}, ${TOKEN_PROTOCOL_PREFIX}${bob}`, expected: 0, why: "a second entry that is not base64url" },
+  { query: "x=1", protocols: `${SOCKET_PROTOCOL}, base64url.bearer.authorization.k8s.io.eA`, authorization: `Bearer ${bob}`, expected: 2, why: "another service's entry is not ours" },
   // Not valid in a request line: the runtime's HTTP parser answers 400 before any of our code (so would nginx).
   { query: `acc\tess-token=${alice}`, authorization: `Bearer ${bob}`, expected: 0, why: "a tab the URL parser would drop", badRequestLine: true },
 ];
 
 describe("requestToken", () => {
   test("what it picks from each crafted request", () => {
-    for (const { query, authorization, expected, why } of CRAFTED) {
-      const picked = requestToken({ target: `/api/agents/a/react?${query}`, authorization }, "/api");
+    for (const { query, authorization, protocols, expected, why } of CRAFTED) {
+      const picked = requestToken({ target: `/api/agents/a/react?${query}`, authorization, protocols }, "/api");
       if (expected === 0) {
         assert.ok(picked === AMBIGUOUS_TOKEN || (picked !== alice && picked !== bob), why);
       } else {
@@ -121,8 +130,8 @@ describe("the gateway check and the service agree on who is calling", () => {
         nginx: gatewayUser(await get("/api/auth", { ...headers, "X-Original-URI": target })),
         envoy: gatewayUser(await get(`/api/auth${target}`, headers)),
       });
-      for (const { query, authorization, expected, why, badRequestLine } of CRAFTED) {
-        const headers: Record<string, string> = authorization ? { Authorization: authorization } : {};
+      for (const { query, authorization, protocols, expected, why, badRequestLine } of CRAFTED) {
+        const headers: Record<string, string> = { ...(authorization ? { Authorization: authorization } : {}), ...(protocols ? { "Sec-WebSocket-Protocol": protocols } : {}) };
         const socketTarget = `/api/agents/echo/react?${query}`;
         const socket = { service: socketUser(await rawRequest(port, upgradeRequest(socketTarget, headers), 100)), ...(await gateway(socketTarget, headers)) };
         assert.deepEqual(socket, { service: expected, nginx: expected, envoy: expected }, `socket, ${why}: ?${query.slice(0, 40)}`);

@@ -10,6 +10,7 @@ import { authenticateRequest, type AuthResult, type TokenVerifier } from "../aut
 import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
 import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
+import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
@@ -68,6 +69,22 @@ function denied(result: Exclude<AuthResult, { ok: true }>): Response {
   return result.status === 401 ? unauthorized() : forbidden();
 }
 
+/**
+ * The socket's hooks, answering the upgrade with `protocol` in
+ * `Sec-WebSocket-Protocol` (crossws sets it on every runtime). The client's
+ * token entry is never echoed: only this name is.
+ */
+function selectingProtocol(hooks: Partial<Hooks>, protocol: string): Partial<Hooks> {
+  return {
+    ...hooks,
+    upgrade: async (request) => {
+      const answer = await hooks.upgrade?.(request);
+      if (answer instanceof Response || answer?.handled) return answer;
+      return { ...answer, protocol };
+    },
+  };
+}
+
 /** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
 export function createApp(deps: AppDeps): App {
   const { apiPrefix: prefix, verifier, logger } = deps;
@@ -95,19 +112,26 @@ export function createApp(deps: AppDeps): App {
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
 
-  // The socket authenticates before the upgrade, by `?access-token=` (browsers
-  // cannot set headers on a WebSocket) or a Bearer header: the same function
-  // as every other route and the gateway check.
+  // The socket authenticates before the upgrade, by a Sec-WebSocket-Protocol
+  // token entry (socket-auth.ts), `?access-token=` (the reference frontend)
+  // or a Bearer header: the same function as every other route and the
+  // gateway check.
   router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
     }
     const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result);
+    const offered = offeredProtocols(request.headers.get("sec-websocket-protocol"));
+    const selected = offered.includes(SOCKET_PROTOCOL) ? SOCKET_PROTOCOL : undefined;
+    // Without a protocol it could select, the client would drop the socket (browsers do): say why instead.
+    if (!selected && offered.some((entry) => entry.startsWith(TOKEN_PROTOCOL_PREFIX))) {
+      return errorResponse(400, `Offer the ${SOCKET_PROTOCOL} subprotocol with the token entry`);
+    }
     const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
     if (!hooks) return errorResponse(404, "Agent not found");
     // crossws reads the hooks off the response and performs the upgrade.
-    return Object.assign(new Response(null, { status: 426 }), { crossws: hooks });
+    return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });
 
   const guard = (request: IRequest) => {
@@ -147,6 +171,7 @@ export function createApp(deps: AppDeps): App {
             checkUri: path,
             originalUri: request.headers.get("x-original-uri") ?? request.headers.get("x-forwarded-uri"),
             authorization: request.headers.get("authorization"),
+            protocols: request.headers.get("sec-websocket-protocol"),
           });
           return empty(decision.status, decision.headers);
         } catch (error) {

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { IRequest } from "itty-router";
 import { callerOf, type RouteInstaller } from "../../src/http/app.ts";
 import { json } from "../../src/http/responses.ts";
+import { socketProtocols, tokenProtocol, TOKEN_PROTOCOL_PREFIX } from "../../src/socket-auth.ts";
 import { freePort } from "../../scripts/bench/lib.ts";
 import { bearer, mintToken } from "../helpers/tokens.ts";
 import { rawRequest, statusOf, upgradeRequest } from "../helpers/raw-http.ts";
@@ -98,6 +99,17 @@ async function withStack(run: (nginx: Nginx, service: TestService) => Promise<vo
   }
 }
 
+/** Creates an agent through nginx; its id. */
+async function createAgentVia(nginx: Nginx, token: string): Promise<string> {
+  const created = await fetch(`${nginx.url}/api/agents`, {
+    method: "POST",
+    headers: { ...bearer(token), "content-type": "application/json" },
+    body: JSON.stringify({ modelType: "scripted-model", name: "Via nginx" }),
+  });
+  assert.equal(created.status, 200);
+  return (await created.json() as { id: string }).id;
+}
+
 describe("nginx auth_request in front of the service (deploy/nginx/nginx.conf)", () => {
   test("no, garbage and expired tokens are 401 with WWW-Authenticate; INACTIVE 403; REGULAR and ADMIN 200", async () => {
     await withStack(async (nginx) => {
@@ -139,13 +151,7 @@ describe("nginx auth_request in front of the service (deploy/nginx/nginx.conf)",
   test("the /react WebSocket opens through nginx with ?access-token= and a conversation round-trips; without a token it is refused", async () => {
     await withStack(async (nginx, service) => {
       const token = mintToken({ userId: 5, sub: "carol" });
-      const created = await fetch(`${nginx.url}/api/agents`, {
-        method: "POST",
-        headers: { ...bearer(token), "content-type": "application/json" },
-        body: JSON.stringify({ modelType: "scripted-model", name: "Via nginx" }),
-      });
-      assert.equal(created.status, 200);
-      const { id } = await created.json() as { id: string };
+      const id = await createAgentVia(nginx, token);
 
       assert.equal(statusOf(await rawRequest(nginx.port, upgradeRequest(`/api/agents/${id}/react`))), 401);
       assert.equal(statusOf(await rawRequest(nginx.port, upgradeRequest(`/api/agents/${id}/react?access-token=garbage`))), 401);
@@ -164,6 +170,44 @@ describe("nginx auth_request in front of the service (deploy/nginx/nginx.conf)",
       const log = await readFile(join(nginx.dir, "access.log"), "utf8");
       assert.match(log, /GET \/api\/agents\/[^ ]+\/react HTTP\/1\.1" 101/, "the upgrade was logged");
       assert.ok(!log.includes(token) && !log.includes("access-token"), "tokens never reach nginx's access log");
+    });
+  });
+
+  test("the /react WebSocket opens through nginx with its token in Sec-WebSocket-Protocol; the 101 names only agent-service.v1", async () => {
+    await withStack(async (nginx, service) => {
+      const token = mintToken({ userId: 6, sub: "dana" });
+      const id = await createAgentVia(nginx, token);
+      const path = `/api/agents/${id}/react`;
+
+      for (const bad of ["garbage", mintToken({ userId: 6, expiresIn: -100 })]) {
+        const raw = await rawRequest(nginx.port, upgradeRequest(path, { "Sec-WebSocket-Protocol": socketProtocols(bad).join(", ") }));
+        assert.equal(statusOf(raw), 401, "refused by the gateway check");
+      }
+      const raw = await rawRequest(nginx.port, upgradeRequest(path, { "Sec-WebSocket-Protocol": socketProtocols(token).join(", ") }), 100);
+      assert.equal(statusOf(raw), 101);
+      const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
+      const protocolLines = head.split("\r\n").filter((line) => /^sec-websocket-protocol:/i.test(line));
+      assert.deepEqual(protocolLines.map((line) => line.toLowerCase()), ["sec-websocket-protocol: agent-service.v1"]);
+      assert.ok(!raw.includes(tokenProtocol(token).slice(TOKEN_PROTOCOL_PREFIX.length)), "the token entry is not echoed");
+
+      service.upstream.enqueue({ kind: "text", text: "Hello without a token in the URL", chunkSize: 8 });
+      const socket = new WebSocket(`ws://127.0.0.1:${nginx.port}${path}`, socketProtocols(token));
+      const events: { type: string; text?: string }[] = [];
+      const complete = new Promise<void>((resolve, reject) => {
+        socket.onerror = () => reject(new Error("the socket failed"));
+        socket.onmessage = (message) => {
+          const event = JSON.parse(String(message.data));
+          events.push(event);
+          if (event.type === "init") socket.send(JSON.stringify({ type: "message", content: "hi" }));
+          if (event.type === "complete") resolve();
+        };
+      });
+      await complete;
+      assert.equal(socket.protocol, "agent-service.v1");
+      assert.equal(events.filter((e) => e.type === "delta").map((e) => e.text).join(""), "Hello without a token in the URL");
+      const closed = new Promise((resolve) => (socket.onclose = resolve));
+      socket.close();
+      await closed;
     });
   });
 });
