@@ -1,16 +1,20 @@
 /**
- * Who is calling: token extraction (Bearer header or `access-token` query),
+ * Who is calling: token extraction (Bearer header; on the socket, also the
+ * `access-token` query or a `Sec-WebSocket-Protocol` entry),
  * the role rule, and a verifier with a bounded cache of verified tokens.
  *
  * Identity comes from a verified token only; client-supplied `x-user-*`
- * headers are never read here.
+ * headers are never read here. The gateway check and the service find a
+ * request's token with the same function, {@link requestToken}, so the
+ * identity the gateway vouches for is the one the service acts as.
  *
  * @module
  */
 import { JWT_FAILURE_CODES, type JwtFailureCode, type JwtKeys, type JwtUser, verifyJwt } from "./jwt.ts";
+import { protocolTokens, TOKEN_PROTOCOL_PREFIX } from "./socket-auth.ts";
 
-/** Why a request was answered 401: no token, or the token's verification failure. */
-export type RefusalCode = JwtFailureCode | "missing_token";
+/** Why a request was answered 401: no token, two different tokens, or the token's verification failure. */
+export type RefusalCode = JwtFailureCode | "missing_token" | "ambiguous_token";
 
 /**
  * The RFC 6750 challenge of a 401, one per refusal code, built once (the
@@ -24,6 +28,8 @@ export type RefusalCode = JwtFailureCode | "missing_token";
 export const WWW_AUTHENTICATE: Readonly<Record<RefusalCode, string>> = Object.freeze(
   Object.fromEntries([
     ["missing_token", "Bearer"],
+    // RFC 6750 §3.1: more than one method of passing a token is an invalid request.
+    ["ambiguous_token", 'Bearer error="invalid_request", error_description="ambiguous_token"'],
     ...JWT_FAILURE_CODES.map((code) => [code, `Bearer error="invalid_token", error_description="${code}"`]),
   ]) as Record<RefusalCode, string>,
 );
@@ -41,6 +47,84 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 export function bearerToken(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
   return BEARER.exec(header)?.[1];
+}
+
+/** The query parameter that carries a token (the reference frontend's WebSocket URL). */
+export const ACCESS_TOKEN_PARAM = "access-token";
+
+/** Where a request may carry its token. */
+export interface TokenSources {
+  /** The request target: a path with its query (`/api/agents/a/react?access-token=…`) or an absolute URL. */
+  readonly target: string;
+  /** The `Authorization` header. */
+  readonly authorization?: string | null | undefined;
+  /** The `Sec-WebSocket-Protocol` header (see socket-auth.ts). */
+  readonly protocols?: string | null | undefined;
+}
+
+/** A request that carries two different tokens: refused, since no one can say whose it is. */
+export const AMBIGUOUS_TOKEN: unique symbol = Symbol("ambiguous token");
+
+const PARSE_BASE = "http://request-token.invalid";
+
+/**
+ * The token of a request, for the gateway check and the service alike, so
+ * both always act for the same user:
+ *
+ * - `Authorization: Bearer`, on every route;
+ * - on the socket route (`${apiPrefix}/agents/:id/react`) only, also a
+ *   `Sec-WebSocket-Protocol` token entry (socket-auth.ts), and the
+ *   `access-token` query parameter of the reference frontend (browsers cannot
+ *   set a WebSocket's other headers), read as the WHATWG URL parser reads
+ *   it: `acc%65ss-token=` counts, what follows a `#` does not. On other
+ *   routes these are not credentials (URLs end up in logs).
+ *
+ * Empty values count as absent. Several different tokens (two parameters, or
+ * a parameter and a header that disagree) give {@link AMBIGUOUS_TOKEN}; the
+ * same one twice is fine. The usual requests cost a few string scans: the
+ * URL is parsed only when its query could name the parameter or a protocol
+ * entry carries a token.
+ */
+export function requestToken(sources: TokenSources, apiPrefix: string): string | undefined | typeof AMBIGUOUS_TOKEN {
+  let token = bearerToken(sources.authorization);
+  const target = sources.target;
+  const inQuery = mayHaveQueryToken(target);
+  const inProtocols = sources.protocols?.includes(TOKEN_PROTOCOL_PREFIX) === true;
+  if (!inQuery && !inProtocols) return token;
+  let url: URL;
+  try {
+    url = new URL(target, PARSE_BASE);
+  } catch {
+    return AMBIGUOUS_TOKEN; // a target no one reads the same way twice
+  }
+  if (!isSocketPath(url.pathname, apiPrefix)) return token;
+  const found = [
+    ...(inQuery ? url.searchParams.getAll(ACCESS_TOKEN_PARAM) : []),
+    ...(inProtocols ? protocolTokens(sources.protocols) : []),
+  ];
+  for (const value of found) {
+    if (value === "") continue;
+    if (token !== undefined && token !== value) return AMBIGUOUS_TOKEN;
+    token = value;
+  }
+  return token;
+}
+
+/** Whether a target's query could hold an `access-token` parameter once decoded; false for nearly every REST call. */
+function mayHaveQueryToken(target: string): boolean {
+  const queryAt = target.indexOf("?");
+  if (queryAt < 0) return false;
+  // What the URL parser decodes (%) or drops (tab, newline) could spell the name.
+  return target.indexOf(ACCESS_TOKEN_PARAM, queryAt) >= 0 || target.indexOf("%", queryAt) >= 0 ||
+    target.indexOf("\t", queryAt) >= 0 || target.indexOf("\n", queryAt) >= 0 || target.indexOf("\r", queryAt) >= 0;
+}
+
+/** `${apiPrefix}/agents/<id>/react`, with the trailing slashes the router tolerates. */
+function isSocketPath(path: string, apiPrefix: string): boolean {
+  const base = `${apiPrefix}/agents/`;
+  if (!path.startsWith(base)) return false;
+  const slash = path.indexOf("/", base.length);
+  return slash > base.length && /^\/react\/*$/.test(path.slice(slash));
 }
 
 /** The outcome of authenticating a request. */
@@ -136,7 +220,16 @@ export class TokenVerifier {
   }
 }
 
-/** Authenticates an HTTP request by its `Authorization: Bearer` header. */
-export function authenticateRequest(verifier: TokenVerifier, request: Request): AuthResult {
-  return verifier.authenticate(bearerToken(request.headers.get("authorization")));
+/** Authenticates the token {@link requestToken} finds; two different tokens are a 401. */
+export function authenticateSources(verifier: TokenVerifier, sources: TokenSources, apiPrefix: string): AuthResult {
+  const token = requestToken(sources, apiPrefix);
+  if (token === AMBIGUOUS_TOKEN) return { ok: false, status: 401, code: "ambiguous_token" };
+  return verifier.authenticate(token);
+}
+
+/** Authenticates an HTTP request by the token {@link requestToken} finds in it. */
+export function authenticateRequest(verifier: TokenVerifier, request: Request, apiPrefix: string): AuthResult {
+  const { headers } = request;
+  const sources = { target: request.url, authorization: headers.get("authorization"), protocols: headers.get("sec-websocket-protocol") };
+  return authenticateSources(verifier, sources, apiPrefix);
 }

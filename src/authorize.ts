@@ -7,6 +7,9 @@
  * - nginx's subrequest is a GET to the check location without the query
  *   string; the original URI comes in `X-Original-URI` (so a WebSocket's
  *   `?access-token=` is only visible there).
+ * - Both pass the original request's headers (Envoy only those listed in
+ *   `headersToExtAuth`): `Authorization`, and a WebSocket's
+ *   `Sec-WebSocket-Protocol` that may carry its token.
  *
  * Answers only 200, 401 or 403 (nginx turns anything else into a 500), with
  * an empty body and `Cache-Control: no-store`; 200 carries the trusted
@@ -17,7 +20,7 @@
  *
  * @module
  */
-import { bearerToken, type RefusalCode, type TokenVerifier, WWW_AUTHENTICATE } from "./auth.ts";
+import { authenticateSources, type RefusalCode, type TokenVerifier, WWW_AUTHENTICATE } from "./auth.ts";
 
 export interface AuthorizeInput {
   /** The check request's own path and query (e.g. `/api/auth/api/agents/x?access-token=…`). */
@@ -26,6 +29,8 @@ export interface AuthorizeInput {
   readonly originalUri?: string | null;
   /** The original request's `Authorization` header. */
   readonly authorization?: string | null;
+  /** The original request's `Sec-WebSocket-Protocol` header. */
+  readonly protocols?: string | null;
 }
 
 export interface AuthorizeDecision {
@@ -81,17 +86,15 @@ export function originalRequestUri(input: AuthorizeInput, checkPrefix: string): 
 const PLAIN_PATH = /^(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9_~:@!$&'()*+,;=.-]+)*\/?$/;
 
 /**
- * The original request's path as the service will route it, and its
- * `access-token` query parameter. Plain paths (every real one) are taken as
- * they are; anything else goes through the WHATWG URL parser, which resolves
- * dot segments and percent-encoded dots as the proxied request's path will be.
+ * The original request's path as the service will route it. Plain paths
+ * (every real one) are taken as they are; anything else goes through the
+ * WHATWG URL parser, which resolves dot segments and percent-encoded dots as
+ * the proxied request's path will be.
  */
-function parseOriginal(original: string): { path: string; accessToken: string | null } | undefined {
+function originalPath(original: string): string | undefined {
   const queryAt = original.indexOf("?");
   const path = queryAt < 0 ? original : original.slice(0, queryAt);
-  const query = queryAt < 0 ? "" : original.slice(queryAt + 1);
-  const accessToken = query.includes("access-token") ? new URLSearchParams(query).get("access-token") : null;
-  if (PLAIN_PATH.test(path)) return { path, accessToken };
+  if (PLAIN_PATH.test(path)) return path;
   let url: URL;
   try {
     url = new URL(original, "http://gateway.invalid");
@@ -100,21 +103,21 @@ function parseOriginal(original: string): { path: string; accessToken: string | 
   }
   // A scheme-relative "//host/..." is not a path on this service.
   if (url.host !== "gateway.invalid") return undefined;
-  return { path: url.pathname, accessToken: url.searchParams.get("access-token") };
+  return url.pathname;
 }
 
 /** Decides a gateway check. */
 export function authorize(input: AuthorizeInput, verifier: TokenVerifier, options: AuthorizeOptions): AuthorizeDecision {
   const original = originalRequestUri(input, `${options.apiPrefix}/auth`);
   if (!original) return DENY_403;
-  const target = parseOriginal(original);
-  if (!target) return DENY_403;
+  const path = originalPath(original);
+  if (path === undefined) return DENY_403;
   const guarded = `${options.apiPrefix}/agents`;
-  if (target.path !== guarded && !target.path.startsWith(`${guarded}/`)) return DENY_403;
+  if (path !== guarded && !path.startsWith(`${guarded}/`)) return DENY_403;
 
-  // Not trimmed: the service's own socket check takes the parameter as is, and the two must agree.
-  const token = target.accessToken || bearerToken(input.authorization);
-  const result = verifier.authenticate(token);
+  // The service finds the token with the same function on the same request, so both act for the same user.
+  const sources = { target: original, authorization: input.authorization, protocols: input.protocols };
+  const result = authenticateSources(verifier, sources, options.apiPrefix);
   if (!result.ok) return result.status === 401 ? DENY_401[result.code] : DENY_ROLE;
   const { user } = result;
   return {

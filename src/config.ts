@@ -65,6 +65,9 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  */
 export type JwtSecretSource = "AUTH_JWT_SECRET" | { readonly authConf: string } | "built-in default";
 
+/** Where the public default JWT secret is among the accepted keys: see `Config.auth.publicDefaultSecret`. */
+export type PublicDefaultSecret = "current" | "previous" | "none";
+
 /** The service's whole configuration. Deeply frozen; build it with {@link loadConfig}. */
 export interface Config {
   /** `AGENT_ENV`. */
@@ -117,8 +120,15 @@ export interface Config {
     readonly secrets: readonly string[];
     /** Where the current secret came from. */
     readonly secretSource: JwtSecretSource;
-    /** True when any accepted secret is the reference's public default: anyone can mint tokens. */
-    readonly usesPublicDefaultSecret: boolean;
+    /**
+     * Where the reference's public default secret is among the keys:
+     * `"current"` (tokens are signed with it: anyone could mint them, and the
+     * playground may too), `"previous"` (only still accepted, while rotating
+     * away from it: anyone can still mint tokens this service accepts, but it
+     * must never sign with the new, private secret on anyone's behalf), or
+     * `"none"`.
+     */
+    readonly publicDefaultSecret: PublicDefaultSecret;
     /** Leeway for `exp`/`nbf`, in seconds (the reference's 30). */
     readonly clockSkewSeconds: number;
     /** `TOKEN_CACHE_SIZE`: verified-token cache entries; 0 disables the cache. */
@@ -259,7 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
     auth: {
       secrets: auth.secrets,
       secretSource: auth.source,
-      usesPublicDefaultSecret: auth.usesPublicDefault,
+      publicDefaultSecret: auth.publicDefault,
       clockSkewSeconds: CLOCK_SKEW_SECONDS,
       tokenCacheSize,
     },
@@ -294,7 +304,11 @@ export function describeConfig(config: Config, boundPort: number = config.server
         ? "built-in default"
         : `auth.conf ${source.authConf}`;
   const keyCount = auth.secrets.length;
-  const publicDefault = auth.usesPublicDefaultSecret ? " (PUBLIC DEFAULT, insecure)" : "";
+  const publicDefault = {
+    current: " (PUBLIC DEFAULT, insecure)",
+    previous: " (a previous key is the PUBLIC DEFAULT, insecure)",
+    none: "",
+  }[auth.publicDefaultSecret];
   return [
     `listening on ${host}:${boundPort}`,
     `api prefix ${server.apiPrefix}`,
@@ -417,7 +431,7 @@ function parseBaseUrl(raw: string | undefined): string {
 interface ResolvedSecrets {
   readonly secrets: readonly string[];
   readonly source: JwtSecretSource;
-  readonly usesPublicDefault: boolean;
+  readonly publicDefault: PublicDefaultSecret;
 }
 
 function describeSource(source: JwtSecretSource): string {
@@ -489,7 +503,7 @@ function resolveJwtSecrets(
     );
   }
 
-  return { secrets, source, usesPublicDefault: currentIsDefault || previousIsDefault };
+  return { secrets, source, publicDefault: currentIsDefault ? "current" : previousIsDefault ? "previous" : "none" };
 }
 
 function checkSecretLength(secret: string, where: string): void {

@@ -32,6 +32,12 @@
 // undefined leaving the earlier value in place. Refused with a clear
 // HoconError: arrays, `include`, `+=`, triple-quoted strings, and
 // self-referential or cyclic substitutions.
+//
+// Bounded, because the file is input: a hostile or broken auth.conf must get
+// the same clear error as any other bad file, not a stack overflow, a string
+// of gigabytes or an exponential run at start-up. The limits are far above
+// what a real auth.conf (a dozen lines, depth 3, a handful of substitutions)
+// needs; see HOCON_LIMITS.
 
 /** A resolved HOCON value: scalars are their text; objects have a null prototype. */
 export type HoconValue = string | HoconObject;
@@ -40,6 +46,20 @@ export type HoconValue = string | HoconObject;
 export interface HoconObject {
   readonly [key: string]: HoconValue;
 }
+
+/** The bounds on a document; a document over any of them is refused with a {@link HoconError}. */
+export const HOCON_LIMITS = Object.freeze({
+  /** Characters of text. */
+  maxTextChars: 1_048_576,
+  /** Object nesting, counting each segment of a dotted key; also the longest key path. */
+  maxDepth: 64,
+  /** Substitutions resolving one inside another (`a = ${b}`, `b = ${c}`, ...). */
+  maxSubstitutionDepth: 64,
+  /** Substitutions resolved in the whole document: `${a}${a}` chains grow exponentially. */
+  maxSubstitutions: 10_000,
+  /** Characters of one value after substitution. */
+  maxValueChars: 65_536,
+});
 
 /** A syntax or resolution error in HOCON text; the message gives the line and column. */
 export class HoconError extends Error {
@@ -52,8 +72,8 @@ type Part =
       readonly kind: "subst";
       readonly path: readonly string[];
       readonly optional: boolean;
-      readonly line: number;
-      readonly column: number;
+      /** Offset in the text; the line and column are worked out only for an error message. */
+      readonly at: number;
     };
 
 /** One `key = value` (or `key { … }`) in source order. */
@@ -82,8 +102,11 @@ const UNQUOTED_FORBIDDEN = new Set([..."$\"{}[]:=,+#`^?!@*&\\"]);
  *   malformed, uses an unsupported feature, or has an unresolvable `${path}`.
  */
 export function parseHocon(text: string, lookupEnv: (name: string) => string | undefined): HoconObject {
+  if (text.length > HOCON_LIMITS.maxTextChars) {
+    throw new HoconError(`the file is larger than ${HOCON_LIMITS.maxTextChars} characters`);
+  }
   const root = new HoconParser(text).parseDocument();
-  return new HoconResolver(root, lookupEnv).resolveObject(root);
+  return new HoconResolver(root, lookupEnv, text).resolveObject(root);
 }
 
 class HoconParser {
@@ -98,16 +121,17 @@ class HoconParser {
     let root: ObjectNode;
     if (this.peek() === "{") {
       this.pos++;
-      root = this.parseFields(true);
+      root = this.parseFields(true, 0);
       this.skipBlank();
       if (!this.atEnd()) this.fail(`unexpected ${this.describeChar()} after the root object`);
     } else {
-      root = this.parseFields(false);
+      root = this.parseFields(false, 0);
     }
     return root;
   }
 
-  private parseFields(braced: boolean): ObjectNode {
+  /** The fields of an object at `depth` (the root is 0). */
+  private parseFields(braced: boolean, depth: number): ObjectNode {
     const node: ObjectNode = { kind: "object", fields: new Map() };
     for (;;) {
       this.skipBlank();
@@ -122,24 +146,30 @@ class HoconParser {
       }
       if (this.peek() === ",") this.fail('unexpected ","');
 
-      const keyLine = this.position();
+      const keyAt = this.pos;
       const path = this.parseKey();
+      // `a.b.c = {…}` opens path.length objects; recursion below stays bounded.
+      const valueDepth = depth + path.length;
+      if (valueDepth > HOCON_LIMITS.maxDepth) {
+        this.pos = keyAt;
+        this.fail(`objects nested deeper than ${HOCON_LIMITS.maxDepth} levels`);
+      }
       this.skipInline();
       let value: Assignment;
       const c = this.peek();
       if (c === "{") {
         this.pos++;
-        value = this.parseFields(true);
+        value = this.parseFields(true, valueDepth);
       } else if (c === "=" || c === ":") {
         this.pos++;
         this.skipInline();
-        value = this.parseValue(path);
+        value = this.parseValue(path, valueDepth);
       } else if (c === "+" && this.src[this.pos + 1] === "=") {
         this.fail('"+=" is not supported');
       } else if (path.length === 1 && path[0] === "include") {
         this.fail('"include" is not supported');
       } else {
-        this.fail(`expected "=", ":" or "{" after key "${path.join(".")}" (${keyLine})`);
+        this.fail(`expected "=", ":" or "{" after key "${path.join(".")}" (${this.position(keyAt)})`);
       }
       this.assign(node, path, value);
 
@@ -188,6 +218,8 @@ class HoconParser {
         current = "";
         sawPiece = false;
         this.pos++;
+      } else if (segments.length >= HOCON_LIMITS.maxDepth) {
+        this.fail(`a path longer than ${HOCON_LIMITS.maxDepth} keys`);
       } else if (c !== undefined && isUnquotedChar(c) && !this.startsComment()) {
         let run = "";
         while (!this.atEnd() && isUnquotedChar(this.peek()!) && this.peek() !== "." && !this.startsComment()) {
@@ -206,11 +238,11 @@ class HoconParser {
     return segments;
   }
 
-  private parseValue(path: readonly string[]): Assignment {
+  private parseValue(path: readonly string[], depth: number): Assignment {
     const c = this.peek();
     if (c === "{") {
       this.pos++;
-      return this.parseFields(true);
+      return this.parseFields(true, depth);
     }
     if (c === "[") this.fail("arrays are not supported");
     const parts: Part[] = [];
@@ -245,7 +277,7 @@ class HoconParser {
   }
 
   private parseSubstitution(): Part {
-    const { line, column } = this.lineColumn();
+    const at = this.pos;
     this.pos += 2; // "${"
     let optional = false;
     if (this.peek() === "?") {
@@ -255,7 +287,7 @@ class HoconParser {
     const path = this.parseKey();
     if (this.peek() !== "}") this.fail(`expected "}" to close the substitution, found ${this.describeChar()}`);
     this.pos++;
-    return { kind: "subst", path, optional, line, column };
+    return { kind: "subst", path, optional, at };
   }
 
   private parseQuoted(): string {
@@ -340,16 +372,9 @@ class HoconParser {
     }
   }
 
-  private lineColumn(): { line: number; column: number } {
-    const before = this.src.slice(0, this.pos);
-    const line = before.split("\n").length;
-    const column = this.pos - (before.lastIndexOf("\n") + 1) + 1;
-    return { line, column };
-  }
-
-  private position(): string {
-    const { line, column } = this.lineColumn();
-    return `line ${line}, column ${column}`;
+  /** Linear in the text: called only for an error message. */
+  private position(at = this.pos): string {
+    return position(this.src, at);
   }
 
   private describeChar(): string {
@@ -364,6 +389,14 @@ class HoconParser {
   }
 }
 
+/** `line L, column C` of an offset. */
+function position(src: string, at: number): string {
+  const before = src.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - (before.lastIndexOf("\n") + 1) + 1;
+  return `line ${line}, column ${column}`;
+}
+
 function isUnquotedChar(c: string): boolean {
   return !UNQUOTED_FORBIDDEN.has(c) && !/\s/.test(c);
 }
@@ -371,10 +404,13 @@ function isUnquotedChar(c: string): boolean {
 class HoconResolver {
   /** Values being evaluated, to report cycles instead of overflowing the stack. */
   private readonly active = new Set<ConcatNode>();
+  /** Substitutions resolved so far (see HOCON_LIMITS.maxSubstitutions). */
+  private substitutions = 0;
 
   constructor(
     private readonly root: ObjectNode,
     private readonly lookupEnv: (name: string) => string | undefined,
+    private readonly src: string,
   ) {}
 
   resolveObject(node: ObjectNode): HoconObject {
@@ -413,6 +449,12 @@ class HoconResolver {
     if (this.active.has(node)) {
       throw new HoconError("substitution cycle (self-referential substitutions are not supported)");
     }
+    if (this.active.size >= HOCON_LIMITS.maxSubstitutionDepth) {
+      const first = node.parts.find((part) => part.kind === "subst");
+      throw new HoconError(
+        `${first ? `${position(this.src, first.at)}: ` : ""}substitutions nested deeper than ${HOCON_LIMITS.maxSubstitutionDepth} levels`,
+      );
+    }
     this.active.add(node);
     try {
       const only = node.parts.length === 1 ? node.parts[0]! : undefined;
@@ -426,10 +468,15 @@ class HoconResolver {
         const value = this.resolveSubstitution(part);
         if (typeof value === "object") {
           throw new HoconError(
-            `line ${part.line}, column ${part.column}: an object cannot be concatenated with text (\${${part.path.join(".")}})`,
+            `${position(this.src, part.at)}: an object cannot be concatenated with text (\${${part.path.join(".")}})`,
           );
         }
         text += value ?? "";
+        if (text.length > HOCON_LIMITS.maxValueChars) {
+          throw new HoconError(
+            `${position(this.src, part.at)}: a value longer than ${HOCON_LIMITS.maxValueChars} characters after substitution`,
+          );
+        }
       }
       return text;
     } finally {
@@ -438,10 +485,15 @@ class HoconResolver {
   }
 
   private resolveSubstitution(part: Extract<Part, { kind: "subst" }>): HoconValue | undefined {
+    if (++this.substitutions > HOCON_LIMITS.maxSubstitutions) {
+      throw new HoconError(
+        `${position(this.src, part.at)}: more than ${HOCON_LIMITS.maxSubstitutions} substitutions to resolve (do values repeat each other, like \${a}\${a}?)`,
+      );
+    }
     const value = this.lookup(this.root, part.path) ?? this.lookupEnv(part.path.join("."));
     if (value === undefined && !part.optional) {
       throw new HoconError(
-        `line ${part.line}, column ${part.column}: \${${part.path.join(".")}} is not defined in the file or the environment (use \${?…} if it is optional)`,
+        `${position(this.src, part.at)}: \${${part.path.join(".")}} is not defined in the file or the environment (use \${?…} if it is optional)`,
       );
     }
     return value;

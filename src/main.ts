@@ -12,7 +12,7 @@ import { TokenVerifier } from "./auth.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { playgroundRoutes } from "./http/playground-routes.ts";
-import { signJwt } from "./jwt.ts";
+import { devTokenMinter } from "./dev-tokens.ts";
 import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
 import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts";
 import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
@@ -94,25 +94,14 @@ async function main(): Promise<Started> {
   return { url: server.url, port: server.port };
 }
 
-/**
- * The playground page, and development tokens only when anyone could mint
- * them anyway: AGENT_ENV=development with the platform's public default
- * secret. A deployment with a real secret never hands out tokens, even if it
- * forgot AGENT_ENV=production.
- */
+/** The playground page, and development tokens where src/dev-tokens.ts allows them. */
 function playgroundOptions(config: Config, logger: Logger) {
-  const devTokens = config.env === "development" && config.auth.usesPublicDefaultSecret;
-  const secret = config.auth.secrets[0]!;
+  const mintToken = devTokenMinter(config);
   return {
-    devMode: devTokens,
+    devMode: mintToken !== undefined,
     rootRedirect: config.env === "development",
     logger: logger.child({ component: "playground" }),
-    ...(devTokens
-      ? {
-        mintToken: (c: { uid: number; name: string; email: string; role: string; expiresInSeconds: number }) =>
-          signJwt({ sub: c.name, userId: c.uid, email: c.email, role: c.role, exp: Math.floor(Date.now() / 1000) + c.expiresInSeconds }, secret),
-      }
-      : {}),
+    ...(mintToken ? { mintToken } : {}),
   };
 }
 

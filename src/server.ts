@@ -156,6 +156,7 @@ async function startNode(app: App, options: ServeOptions): Promise<RunningServer
           checkUri: url,
           originalUri: header("x-original-uri") ?? header("x-forwarded-uri"),
           authorization: header("authorization"),
+          protocols: header("sec-websocket-protocol"),
         });
       } catch {
         // Unreachable by design; a gateway check that fails must deny, never crash the process.

@@ -60,7 +60,7 @@ describe("authorize (the decision)", () => {
     assert.ok(Object.isFrozen(missing));
   });
 
-  test("the access-token query parameter of the original URI wins over the header (WebSocket upgrades)", () => {
+  test("the access-token query parameter of a socket URI counts; beside a different header it is refused (WebSocket upgrades)", () => {
     const ws = authorize({ checkUri: `/api/auth/api/agents/a/react?access-token=${agentUser}` }, verifier, options);
     assert.equal(ws.status, 200);
     assert.equal(ws.headers["x-user-id"], "7");

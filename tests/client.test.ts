@@ -15,9 +15,13 @@ import {
   AgentClientError,
   type ConnectionStatus,
   type ReactEvent,
+  SOCKET_PROTOCOL,
+  socketProtocols,
+  tokenProtocol,
   type WebSocketConstructor,
   type WebSocketLike,
 } from "../src/client/index.ts";
+import { protocolTokens } from "../src/socket-auth.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { type TestService, withService } from "./helpers/service.ts";
 import { addTool } from "./helpers/tools.ts";
@@ -45,16 +49,24 @@ function recordingFetch(log: Recorded[]) {
   };
 }
 
-/** The global WebSocket, recording each URL; `redirect` can send an attempt elsewhere (to make it fail). */
-function recordingWebSocket(urls: string[], redirect: (url: string) => string = (url) => url): WebSocketConstructor {
+interface OpenedSocket {
+  readonly url: string;
+  readonly protocols: string | string[] | undefined;
+}
+
+/** The global WebSocket, recording each URL and subprotocols; `redirect` can send an attempt elsewhere (to make it fail). */
+function recordingWebSocket(opened: OpenedSocket[], redirect: (url: string) => string = (url) => url): WebSocketConstructor {
   const Global = (globalThis as unknown as { WebSocket: WebSocketConstructor }).WebSocket;
   return class {
-    constructor(url: string) {
-      urls.push(url);
-      return new Global(redirect(url));
+    constructor(url: string, protocols?: string | string[]) {
+      opened.push({ url, protocols });
+      return new Global(redirect(url), protocols);
     }
   } as unknown as WebSocketConstructor;
 }
+
+/** The token an opened socket carried in its protocol entry. */
+const tokenOf = (socket: OpenedSocket) => protocolTokens(([] as string[]).concat(socket.protocols ?? []).join(", "))[0];
 
 /** A loopback port nothing listens on (connections are refused at once). */
 async function deadPort(): Promise<number> {
@@ -205,16 +217,17 @@ describe("AgentClient REST", () => {
 });
 
 describe("AgentClient /react socket", () => {
-  test("the socket URL carries access-token; events arrive typed and in order", async () => {
+  test("the token rides in a subprotocol entry, never the URL; events arrive typed and in order", async () => {
     await withService({ toolkits }, async (service) => {
-      const urls: string[] = [];
-      const client = clientFor(service, () => alice, { WebSocket: recordingWebSocket(urls) });
+      const opened: OpenedSocket[] = [];
+      const client = clientFor(service, () => alice, { WebSocket: recordingWebSocket(opened) });
       const { id } = await client.createAgent({ modelType: "scripted-model" });
 
-      const url = new URL(client.socketUrl(id, "a.b+c/d"));
+      const url = new URL(client.socketUrl(id));
       assert.equal(url.protocol, "ws:");
       assert.equal(url.pathname, `/api/agents/${id}/react`);
-      assert.equal(url.searchParams.get("access-token"), "a.b+c/d", "the token survives URL encoding");
+      assert.equal(url.search, "", "no token in the URL");
+      assert.deepEqual(client.socketProtocols("a.b+c/d"), [SOCKET_PROTOCOL, tokenProtocol("a.b+c/d")]);
 
       service.upstream.enqueue(
         { kind: "tool_calls", text: "Adding.", calls: [{ id: "c1", name: "add", arguments: '{"a":2,"b":3}' }] },
@@ -229,7 +242,10 @@ describe("AgentClient /react socket", () => {
         events.push(event);
         if (event.type === "complete") break;
       }
-      assert.equal(new URL(urls[0]!).searchParams.get("access-token"), alice);
+      assert.equal(opened.length, 1);
+      assert.equal(opened[0]!.url, client.socketUrl(id));
+      assert.deepEqual(opened[0]!.protocols, socketProtocols(alice));
+      assert.equal(tokenOf(opened[0]!), alice);
 
       const types = events.map((e) => e.type).filter((t, i, all) => t !== all[i - 1]);
       assert.deepEqual(types, ["init", "state", "step", "delta", "step", "delta", "step", "complete"]);
@@ -304,10 +320,10 @@ describe("AgentClient /react socket", () => {
   test("close 4401 (token expired): reconnects at once with a fresh token and resumes from a new init", async () => {
     const verifier = new TokenVerifier({ keys: TEST_SECRET, clockSkewSeconds: 0, cacheSize: 0 });
     await withService({ toolkits, verifier }, async (service) => {
-      const urls: string[] = [];
+      const opened: OpenedSocket[] = [];
       const shortLived = mintToken({ userId: 1, sub: "alice", expiresIn: 2 });
       let token = shortLived;
-      const client = clientFor(service, () => token, { WebSocket: recordingWebSocket(urls) });
+      const client = clientFor(service, () => token, { WebSocket: recordingWebSocket(opened) });
       const { id } = await client.createAgent({ modelType: "scripted-model" });
       const connection = client.connect(id);
       const statuses: ConnectionStatus[] = [];
@@ -326,7 +342,7 @@ describe("AgentClient /react socket", () => {
       assert.ok(reconnect, JSON.stringify(statuses));
       assert.equal(reconnect.closeCode, 4401);
       assert.equal(reconnect.delayMs, 0, "at once, no backoff");
-      assert.deepEqual(urls.map((u) => new URL(u).searchParams.get("access-token")), [shortLived, alice]);
+      assert.deepEqual(opened.map(tokenOf), [shortLived, alice]);
 
       const answer = connection.once("step", (e) => e.step.role === "agent");
       const complete = connection.once("complete");
@@ -339,7 +355,7 @@ describe("AgentClient /react socket", () => {
 
   test("a server-side drop: reconnects with growing backoff until it gets through, then a new init", async () => {
     await withService({ toolkits }, async (service) => {
-      const urls: string[] = [];
+      const opened: OpenedSocket[] = [];
       const dead = await deadPort();
       let failNext = 0;
       const redirect = (url: string) => {
@@ -350,7 +366,7 @@ describe("AgentClient /react socket", () => {
         return u.href;
       };
       const client = clientFor(service, () => alice, {
-        WebSocket: recordingWebSocket(urls, redirect),
+        WebSocket: recordingWebSocket(opened, redirect),
         reconnect: { initialDelayMs: 20, factor: 2, maxDelayMs: 1000, jitter: 0 },
       });
       const { id } = await client.createAgent({ modelType: "scripted-model" });
@@ -367,7 +383,7 @@ describe("AgentClient /react socket", () => {
       assert.deepEqual(waits.map((s) => s.delayMs), [20, 40, 80], "1st retry after the drop, then two refused attempts");
       assert.equal(waits[0]!.closeCode, 1011);
       assert.equal(statuses.at(-1)!.state, "open");
-      assert.equal(urls.length, 4);
+      assert.equal(opened.length, 4);
 
       // A new init resets the backoff.
       const again = connection.once("init");

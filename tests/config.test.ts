@@ -90,7 +90,7 @@ describe("defaults", () => {
     assert.equal(config.log.level, "info");
     assert.deepEqual(config.auth.secrets, [PUBLIC_DEFAULT]);
     assert.equal(config.auth.secretSource, "built-in default");
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.auth.clockSkewSeconds, 30);
     assert.equal(config.auth.tokenCacheSize, 10_000);
   });
@@ -269,7 +269,7 @@ describe("JWT secret resolution", () => {
     assert.deepEqual(config.auth.secrets, [SECRET]);
     assert.deepEqual(config.auth.secretSource, { authConf: COMMON_CONF });
     assert.deepEqual(io.reads, [LOCAL_CONF, COMMON_CONF]);
-    assert.equal(config.auth.usesPublicDefaultSecret, false);
+    assert.equal(config.auth.publicDefaultSecret, "none");
   });
 
   test("no file and no variable: the built-in public default, with a loud warning", () => {
@@ -278,7 +278,7 @@ describe("JWT secret resolution", () => {
     assert.deepEqual(io.reads, [LOCAL_CONF, COMMON_CONF]);
     assert.equal(config.auth.secretSource, "built-in default");
     assert.deepEqual(config.auth.secrets, [PUBLIC_DEFAULT]);
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.warnings.length, 1);
     assert.match(config.warnings[0]!, /anyone can mint tokens; set AUTH_JWT_SECRET/);
     assertNoSecret(config.warnings[0]!, [PUBLIC_DEFAULT]);
@@ -337,7 +337,7 @@ describe("JWT secret resolution", () => {
 
   test("the public default in upper case is still the public default", () => {
     const config = loadConfig({ AUTH_JWT_SECRET: PUBLIC_DEFAULT.toUpperCase() }, fakeIo());
-    assert.equal(config.auth.usesPublicDefaultSecret, true);
+    assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.auth.secretSource, "AUTH_JWT_SECRET");
   });
 
@@ -372,7 +372,7 @@ describe("JWT secret resolution", () => {
       [{ AUTH_JWT_SECRET: PUBLIC_DEFAULT }, fakeIo()],
     ] as const) {
       const config = loadConfig({ ...env, LITELLM_MASTER_KEY: MASTER_KEY }, io);
-      assert.equal(config.auth.usesPublicDefaultSecret, true);
+      assert.equal(config.auth.publicDefaultSecret, "current");
       assert.equal(config.warnings.length, 1);
       assert.match(config.warnings[0]!, /anyone can mint tokens; set AUTH_JWT_SECRET/);
     }
@@ -390,9 +390,22 @@ describe("JWT secret resolution", () => {
     }
   });
 
+  test("rotating away from the public default: it is a previous secret, not the current one", () => {
+    const config = loadConfig({ AUTH_JWT_SECRET: SECRET, AUTH_JWT_PREVIOUS_SECRETS: PUBLIC_DEFAULT, LITELLM_MASTER_KEY: MASTER_KEY }, fakeIo());
+    assert.deepEqual(config.auth.secrets, [SECRET, PUBLIC_DEFAULT], "tokens are signed with the private secret");
+    assert.equal(config.auth.publicDefaultSecret, "previous");
+    assert.equal(config.warnings.length, 1);
+    assert.match(config.warnings[0]!, /AUTH_JWT_PREVIOUS_SECRETS contains the reference service's public default secret: anyone can mint tokens/);
+    assert.match(describeConfig(config), /JWT secret: env AUTH_JWT_SECRET \(a previous key is the PUBLIC DEFAULT, insecure\), 2 keys/);
+
+    const back = loadConfig({ AUTH_JWT_SECRET: PUBLIC_DEFAULT, AUTH_JWT_PREVIOUS_SECRETS: SECRET }, fakeIo());
+    assert.equal(back.auth.publicDefaultSecret, "current");
+    assert.match(describeConfig(back), /JWT secret: env AUTH_JWT_SECRET \(PUBLIC DEFAULT, insecure\), 2 keys/);
+  });
+
   test("a private secret in production has no security warning and no flag", () => {
     const config = loadConfig({ AGENT_ENV: "production", AUTH_JWT_SECRET: SECRET, LITELLM_MASTER_KEY: MASTER_KEY }, fakeIo());
-    assert.equal(config.auth.usesPublicDefaultSecret, false);
+    assert.equal(config.auth.publicDefaultSecret, "none");
     assert.deepEqual(config.warnings, []);
   });
 
@@ -537,7 +550,7 @@ describe("the result", () => {
     // …while the values stay readable to the code that needs them.
     assert.deepEqual(config.auth.secrets, [SECRET, OTHER_SECRET]);
     assert.equal(config.litellm.masterKey, MASTER_KEY);
-    assert.deepEqual(Object.keys(config.auth), ["secrets", "secretSource", "usesPublicDefaultSecret", "clockSkewSeconds", "tokenCacheSize"]);
+    assert.deepEqual(Object.keys(config.auth), ["secrets", "secretSource", "publicDefaultSecret", "clockSkewSeconds", "tokenCacheSize"]);
   });
 });
 
@@ -647,5 +660,41 @@ describe("parseHocon (the auth.conf subset)", () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal((parsed["__proto__"] as Record<string, string>).polluted, "yes");
     assert.equal(parsed.constructor, "c");
+  });
+});
+
+describe("a hostile auth.conf is refused like any other bad file", () => {
+  // Each case fails fast with a ConfigError now. Before the bounds, each one
+  // crashed start-up with a RangeError (stack or string length) or ran for
+  // seconds to minutes; the timeouts bound a regression without timing anything.
+  const chain = (count: number, first: string, next: (previous: string) => string) =>
+    Array.from({ length: count + 1 }, (_, i) => (i === 0 ? `v0 = ${first}` : `v${i} = ${next(`\${v${i - 1}}`)}`)).join("\n");
+  const withSecret = (text: string, secret: string) => `${text}\nauth.jwt.256-bit-secret = ${secret}\n`;
+  const cases: Array<[string, string, RegExp]> = [
+    ["objects nested 10,000 deep", `a ${"{ a ".repeat(10_000)}= 1 ${"}".repeat(10_000)}`, /objects nested deeper than 64 levels/],
+    ["a dotted key of 10,000 segments", `${"a.".repeat(10_000)}a = 1`, /line 1, column 129: a path longer than 64 keys/],
+    ["65 levels from braces and a dotted key", `${"b { ".repeat(60)}c.c.c.c.c = 1${" }".repeat(60)}`, /objects nested deeper than 64 levels/],
+    ["a substitution path of 10,000 segments", `a = \${${"a.".repeat(10_000)}a}`, /a path longer than 64 keys/],
+    ["a chain of 10,000 substitutions", withSecret(chain(10_000, `"${SECRET}"`, (v) => v), "${v10000}"), /substitutions nested deeper than 64 levels/],
+    ["a value doubled 30 times (44 GiB)", withSecret(chain(30, `"${SECRET}"`, (v) => `${v}${v}`), "${v30}"), /a value longer than 65536 characters after substitution/],
+    ["an empty value doubled 24 times (16 million substitutions)", withSecret(chain(24, '""', (v) => `${v}${v}`), `"${SECRET}"\${v24}`), /more than 10000 substitutions/],
+    ["60,000 lookups of an unset variable", `${Array.from({ length: 60_000 }, (_, i) => `k${i} = \${?X}`).join("\n")}\nauth.jwt.256-bit-secret = "${SECRET}"`, /more than 10000 substitutions/],
+    ["a file over 1 MiB", `# ${"x".repeat(1_048_576)}\nauth.jwt.256-bit-secret = "${SECRET}"`, /larger than 1048576 characters/],
+  ];
+  for (const [name, text, expected] of cases) {
+    test(name, { timeout: 10_000 }, () => {
+      const error = configError(() => loadConfig({}, fakeIo({ [LOCAL_CONF]: text })));
+      assert.match(error.message, /^auth\.conf at \/srv\/agent-service\/auth\.conf is malformed: /);
+      assert.match(error.message, expected);
+      assertNoSecret(error.message, [SECRET]);
+    });
+  }
+
+  test("the bounds leave room: 60 levels, 60 chained substitutions and a 65,536-character value load", () => {
+    const deep = `${"d.".repeat(60)}d = 1\n${withSecret(chain(60, `"${SECRET}"`, (v) => v), "${v60}")}`;
+    assert.deepEqual(loadConfig({}, fakeIo({ [LOCAL_CONF]: deep })).auth.secrets, [SECRET]);
+    const long = `"${"k".repeat(65_536 - SECRET.length)}"`;
+    const big = withSecret(`v = ${long}`, `"${SECRET}"\${v}`);
+    assert.equal(loadConfig({}, fakeIo({ [LOCAL_CONF]: big })).auth.secrets[0]!.length, 65_536);
   });
 });

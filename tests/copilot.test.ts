@@ -244,6 +244,35 @@ describe("the copilot conversation", () => {
   });
 });
 
+describe("tool arguments from the model are not trusted", () => {
+  test("a modifyOperator call with a __proto__ key is refused as an error result and the operator keeps valid properties", async () => {
+    await withCopilot(async (service) => {
+      const id = await createAgent(service);
+      const socket = await socketFor(service, id);
+      const LIMIT = { operatorType: "Limit", properties: { limit: 5 }, inputOperatorIds: { "0": ["op1"] }, summary: "Five rows" };
+      // The raw text the model streams: "__proto__" is an own key once JSON.parse reads it.
+      const attack = '{"operatorId":"op2","properties":{"limit":null,"__proto__":{"limit":3}}}';
+      service.upstream.enqueue(
+        { kind: "tool_calls", calls: [call("c1", "addOperator", SCAN), call("c2", "addOperator", LIMIT)] },
+        { kind: "tool_calls", calls: [{ id: "c3", name: "modifyOperator", arguments: attack }] },
+        { kind: "text", text: "Done." },
+      );
+      const steps = (await converse(socket, "load and limit")).filter((s) => s.role === "agent");
+      const [refused] = steps[1]!.toolResults!;
+      assert.deepEqual(refused, {
+        toolCallId: "c3",
+        output: '[ERROR] Invalid input for modifyOperator: /properties/__proto__: the key "__proto__" is not allowed.',
+        isError: true,
+      });
+      const agent = await api(service, "GET", `/api/agents/${id}`, alice);
+      const limit = (agent.body.workflow as TexeraWorkflowContent).operators.find((o) => o.operatorID === "op2")!;
+      assert.deepEqual(limit.operatorProperties, { limit: 5 });
+      assert.deepEqual(catalog.validateProperties("Limit", limit.operatorProperties), []);
+      await socket.close();
+    });
+  });
+});
+
 describe("settings and routes", () => {
   test("operator-types, system-info and the tools follow allowedOperatorTypes and disabledTools, changed by PATCH", async () => {
     await withCopilot(async (service) => {

@@ -48,13 +48,14 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     assert.ok(!kustomization.resources.includes("secret.example.yaml"), "the example Secret is never applied");
   });
 
-  test("the SecurityPolicy targets the route that exists and calls the check with the four x-user-* headers", () => {
+  test("the SecurityPolicy targets the route that exists, sends the check Sec-WebSocket-Protocol and takes back the four x-user-* headers", () => {
     assert.equal(policy.apiVersion, "gateway.envoyproxy.io/v1alpha1");
     assert.deepEqual(policy.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: route.metadata.name }]);
     const http = policy.spec.extAuth.http;
     assert.equal(http.path, "/api/auth");
     assert.deepEqual(http.headersToBackend, ["x-user-id", "x-user-name", "x-user-email", "x-user-role"]);
     assert.equal(policy.spec.extAuth.failOpen, false, "fails closed");
+    assert.deepEqual(policy.spec.extAuth.headersToExtAuth, ["sec-websocket-protocol"], "the socket's token entry reaches the check");
     assert.deepEqual(http.backendRefs, [{ name: service.metadata.name, port: service.spec.ports[0].port }]);
   });
 

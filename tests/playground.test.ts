@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { TokenVerifier } from "../src/auth.ts";
+import { loadConfig } from "../src/config.ts";
+import { devTokenMinter } from "../src/dev-tokens.ts";
 import { createLogger } from "../src/log.ts";
 import { type DevTokenClaims, PLAYGROUND_CSP, playgroundRoutes } from "../src/http/playground-routes.ts";
 import { signJwt } from "../src/jwt.ts";
@@ -172,6 +174,51 @@ describe("development tokens", () => {
       assert.match(logs, /development token minted/);
       assert.ok(!logs.includes(body.token) && !logs.includes(admin.token), "no token in the log");
     });
+  });
+});
+
+describe("development tokens from the service's configuration (devTokenMinter)", () => {
+  const PUBLIC_DEFAULT = "8a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d";
+  const PRIVATE = "private-secret-0123456789-abcdefghijklmnop";
+  const noFiles = { cwd: "/nowhere", readFile: () => undefined };
+
+  /** The playground as main.ts wires it for this environment, behind the verifier the service would use. */
+  async function withConfiguredPlayground(env: Record<string, string | undefined>, run: (url: string, verifier: TokenVerifier) => Promise<void>) {
+    const config = loadConfig(env, noFiles);
+    const mintToken = devTokenMinter(config);
+    const verifier = new TokenVerifier({ keys: config.auth.secrets });
+    const routes = [playgroundRoutes({ devMode: mintToken !== undefined, ...(mintToken ? { mintToken } : {}) })];
+    await withServer({ verifier, routes }, (server) => run(server.url, verifier));
+  }
+
+  test("rotating away from the public default (it is only a previous secret): /dev/token is refused", async () => {
+    await withConfiguredPlayground({ AUTH_JWT_SECRET: PRIVATE, AUTH_JWT_PREVIOUS_SECRETS: PUBLIC_DEFAULT }, async (url) => {
+      assert.deepEqual(JSON.parse((await get(`${url}/api/playground/config`)).text), { devTokens: false, apiPrefix: "/api" });
+      const minted = await post(`${url}/api/dev/token`, { role: "ADMIN" });
+      assert.deepEqual({ status: minted.status, body: JSON.parse(minted.text) }, { status: 404, body: { error: "Not found" } });
+    });
+  });
+
+  test("a private secret, in either AGENT_ENV: refused; production with the public default does not even start", async () => {
+    for (const env of [{ AUTH_JWT_SECRET: PRIVATE }, { AUTH_JWT_SECRET: PRIVATE, AGENT_ENV: "production" }]) {
+      await withConfiguredPlayground(env, async (url) => {
+        assert.equal((await post(`${url}/api/dev/token`, {})).status, 404, JSON.stringify(env));
+      });
+    }
+    assert.throws(() => loadConfig({ AGENT_ENV: "production" }, noFiles), /public default/);
+  });
+
+  test("the public default as the current secret in development: a token the service accepts, signed with that secret", async () => {
+    for (const env of [{}, { AUTH_JWT_SECRET: PUBLIC_DEFAULT, AUTH_JWT_PREVIOUS_SECRETS: PRIVATE }]) {
+      await withConfiguredPlayground(env, async (url, verifier) => {
+        const minted = await post(`${url}/api/dev/token`, { uid: 3 });
+        assert.equal(minted.status, 200, JSON.stringify(env));
+        const { token } = JSON.parse(minted.text) as { token: string };
+        assert.equal(verifier.authenticate(token).ok, true);
+        assert.equal(new TokenVerifier({ keys: PUBLIC_DEFAULT }).authenticate(token).ok, true, "signed with the public default");
+        assert.equal(new TokenVerifier({ keys: PRIVATE }).authenticate(token).ok, false, "never with a private secret");
+      });
+    }
   });
 });
 

@@ -238,6 +238,53 @@ describe("deleteOperator, getWorkflow, getOperatorSchema", () => {
   });
 });
 
+describe("tool arguments with __proto__ or constructor keys (JSON from the model)", () => {
+  const run = (tool: Tool, json: string) => runTool(tool, JSON.parse(json), { agentId: "a", uid: 1 }, new AbortController().signal, 1000);
+  const tool = (k: Kit, name: string) => k.kit.tools().find((t) => t.name === name)!;
+
+  test("modifyOperator cannot store properties that fail the type's schema through __proto__", async () => {
+    const k = await pipeline();
+    await k.call("addOperator", { operatorType: "Limit", properties: { limit: 5 }, inputOperatorIds: { "0": ["op2"] }, summary: "Five" });
+    // "limit": null removes the own property; "__proto__" would make an inherited one that validation sees and storage does not.
+    const attack = '{"operatorId":"op3","properties":{"limit":null,"__proto__":{"limit":3}}}';
+    const viaRunTool = await run(tool(k, "modifyOperator"), attack);
+    assert.equal(viaRunTool.isError, true);
+    assert.match(viaRunTool.output, /^\[ERROR\] Invalid input for modifyOperator: \/properties\/__proto__: the key "__proto__" is not allowed/);
+    assert.match(await k.call("modifyOperator", JSON.parse(attack)), /^\[ERROR\] Invalid properties for Limit \(op3\):\n- \(properties\): missing required property "limit"\n- \(properties\): unknown property "__proto__"\n/, "the tool alone refuses it too");
+    const stored = k.kit.workflow.operator("op3")!.properties;
+    assert.deepEqual(stored, { limit: 5 }, "nothing changed");
+    assert.deepEqual(catalog.validateProperties("Limit", JSON.parse(JSON.stringify(stored))), []);
+  });
+
+  test("every tool refuses the keys at any depth through runTool, and the tool never runs", async () => {
+    const k = await pipeline();
+    const before = JSON.stringify(k.kit.snapshot());
+    const attacks: Array<[string, string, string]> = [
+      ["addOperator", '{"operatorType":"Limit","properties":{"__proto__":{"limit":3}},"summary":"x"}', "/properties/__proto__"],
+      ["addOperator", '{"operatorType":"Limit","properties":{"limit":3,"constructor":{"prototype":{"limit":1}}},"summary":"x"}', "/properties/constructor"],
+      ["addOperator", '{"operatorType":"Filter","properties":{"predicates":[{"attribute":"a","condition":"=","__proto__":{}}]},"summary":"x"}', "/properties/predicates/0/__proto__"],
+      ["modifyOperator", '{"operatorId":"op2","inputOperatorIds":{"__proto__":["op1"]}}', "/inputOperatorIds/__proto__"],
+      ["modifyOperator", '{"operatorId":"op2","properties":{"constructor":null}}', "/properties/constructor"],
+      ["deleteOperator", '{"operatorId":"op2","__proto__":{"operatorId":"op1"}}', "/__proto__"],
+      ["getWorkflow", '{"constructor":1}', "/constructor"],
+      ["getOperatorSchema", '{"operatorType":"Filter","prototype":1}', "/prototype"],
+    ];
+    for (const [name, json, at] of attacks) {
+      const result = await run(tool(k, name), json);
+      assert.equal(result.isError, true, json);
+      assert.equal(result.output.split("\n")[0], `[ERROR] Invalid input for ${name}: ${at}: the key "${at.split("/").pop()}" is not allowed.`, json);
+    }
+    assert.equal(JSON.stringify(k.kit.snapshot()), before, "the workflow did not change");
+
+    let ran = 0;
+    const probe: Tool = { name: "probe", description: "", parameters: { type: "object" }, run: () => `ran ${++ran}` };
+    assert.equal((await run(probe, '{"a":[{"b":{"__proto__":{"polluted":true}}}]}')).isError, true);
+    assert.equal(ran, 0, "a deployer's tool is protected the same way");
+    assert.equal((await run(probe, '{"proto":"__proto__","constructor_":"constructor"}')).output, "ran 1", "values and other keys are fine");
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
 describe("the toolkit", () => {
   test("snapshot, restore and describe use Texera workflow content; restore replaces the workflow", async () => {
     const k = await pipeline();

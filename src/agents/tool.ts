@@ -35,9 +35,44 @@ export function toChatTool(tool: Tool): ChatTool {
 }
 
 /**
+ * Keys a tool's input may not have, at any depth. JSON.parse makes
+ * `"__proto__"` an own key, but the first plain assignment or spread that
+ * copies it (`target[key] = value`) sets the target's prototype instead: a
+ * value validation then sees and storage loses, which is how a model could
+ * make modifyOperator store properties that fail their own schema.
+ * `constructor` and `prototype` reach the same places through
+ * `constructor.prototype`. No tool's schema uses these names.
+ */
+export const FORBIDDEN_INPUT_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** The JSON Pointer of the first forbidden key in `input`, and the key; undefined when there is none. */
+export function forbiddenInputKey(input: unknown): { readonly at: string; readonly key: string } | undefined {
+  // Iterative: the model controls the nesting depth.
+  const pending: Array<[unknown, string]> = [[input, ""]];
+  while (pending.length > 0) {
+    const [value, at] = pending.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) pending.push([value[i], `${at}/${i}`]);
+      continue;
+    }
+    const keys = Object.keys(value);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i]!;
+      const pointer = `${at}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      if (FORBIDDEN_INPUT_KEYS.has(key)) return { at: pointer, key };
+      pending.push([(value as Record<string, unknown>)[key], pointer]);
+    }
+  }
+  return undefined;
+}
+
+/**
  * Runs a tool within `timeoutMs`; every failure becomes an `[ERROR] ...`
  * output, never an exception. A thrown error's message is internal: it goes
- * to `onError` (the log), and the model and user see a generic line.
+ * to `onError` (the log), and the model and user see a generic line. Input
+ * with a {@link FORBIDDEN_INPUT_KEYS} key is refused before the tool runs,
+ * whatever produced it.
  */
 export async function runTool(
   tool: Tool,
@@ -47,6 +82,10 @@ export async function runTool(
   timeoutMs: number,
   onError: (error: unknown) => void = () => {},
 ): Promise<ToolOutput> {
+  const forbidden = forbiddenInputKey(input);
+  if (forbidden) {
+    return { output: `[ERROR] Invalid input for ${tool.name}: ${forbidden.at}: the key "${forbidden.key}" is not allowed.`, isError: true };
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   signal.addEventListener("abort", onAbort, { once: true });

@@ -3,10 +3,12 @@
  * Node and Deno. Every REST call asks `getToken()` for the current token and
  * sends it as `Authorization: Bearer`; there is no way to make a call without
  * it (the reference frontend once forgot it on the agent list, which then
- * failed silently). The `/react` socket carries it as `?access-token=`.
+ * failed silently). The `/react` socket carries it in a
+ * `Sec-WebSocket-Protocol` entry, never in its URL (see socket-auth.ts).
  *
  * @module
  */
+import { socketProtocols } from "../socket-auth.ts";
 import { AgentClientError } from "./errors.ts";
 import { type ReconnectOptions, ReactConnection, type WebSocketLike } from "./react-connection.ts";
 import type {
@@ -22,8 +24,8 @@ import type {
   UpdateAgentInput,
 } from "./types.ts";
 
-/** A constructor of WebSockets: the global one, or another with the same API. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** A constructor of WebSockets: the global one, or another with the same API (subprotocols as the second argument). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 export interface AgentClientOptions {
   /**
@@ -52,8 +54,8 @@ export interface ConnectOptions {
 /** What a connection needs from its client. */
 export interface ConnectionHost {
   token(): Promise<string>;
-  socketUrl(agentId: string, token: string): string;
-  createSocket(url: string): WebSocketLike;
+  /** A new socket to the agent, carrying `token`. */
+  openSocket(agentId: string, token: string): WebSocketLike;
   getAgent(agentId: string): Promise<AgentDetails>;
   stop(agentId: string): Promise<{ status: "stopping" | "idle" }>;
 }
@@ -188,19 +190,30 @@ export class AgentClient {
     return new ReactConnection(this.#host(), agentId, reconnect ? { reconnect } : {});
   }
 
-  /** The socket URL for a token (the token is in its query: browsers cannot set socket headers). */
-  socketUrl(agentId: string, token: string): string {
+  /**
+   * The agent's socket URL. It holds no token: open it with
+   * {@link AgentClient.socketProtocols} as the subprotocols (what `connect`
+   * does), or, like the reference frontend, add `?access-token=`.
+   */
+  socketUrl(agentId: string): string {
     const url = new URL(`${this.baseUrl}${agentPath(agentId, "/react")}`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("access-token", token);
     return url.href;
+  }
+
+  /**
+   * The subprotocols that carry a token: `agent-service.v1` (the server
+   * selects it) and `base64url.bearer.authorization.agent-service.<token>`.
+   * `new WebSocket(client.socketUrl(id), client.socketProtocols(token))`.
+   */
+  socketProtocols(token: string): string[] {
+    return socketProtocols(token);
   }
 
   #host(): ConnectionHost {
     return {
       token: () => this.#token(),
-      socketUrl: (agentId, token) => this.socketUrl(agentId, token),
-      createSocket: (url) => {
+      openSocket: (agentId, token) => {
         const Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
         if (!Ctor) {
           throw new AgentClientError("No WebSocket implementation: on Node 20 run with --experimental-websocket, or pass options.WebSocket", {
@@ -208,7 +221,8 @@ export class AgentClient {
             code: "network",
           });
         }
-        return new Ctor(url);
+        // The token rides in a subprotocol entry, not the URL: URLs end up in logs.
+        return new Ctor(this.socketUrl(agentId), this.socketProtocols(token));
       },
       getAgent: (agentId) => this.getAgent(agentId),
       stop: (agentId) => this.stop(agentId),

@@ -31,4 +31,5 @@ export {
   TOKEN_EXPIRED_CLOSE_CODE,
   type WebSocketLike,
 } from "./react-connection.ts";
+export { SOCKET_PROTOCOL, socketProtocols, TOKEN_PROTOCOL_PREFIX, tokenProtocol } from "../socket-auth.ts";
 export type * from "./types.ts";

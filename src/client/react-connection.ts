@@ -347,7 +347,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
 
     let socket: WebSocketLike;
     try {
-      socket = this.#host.createSocket(this.#host.socketUrl(this.agentId, token));
+      socket = this.#host.openSocket(this.agentId, token);
     } catch (error) {
       // No WebSocket implementation, or a URL the runtime refuses: retrying will not help.
       this.#giveUp(error instanceof AgentClientError ? error : new AgentClientError(String(error), { status: 0, code: "network", cause: error }));

@@ -6,10 +6,11 @@
  */
 import { AutoRouter, type IRequest } from "itty-router";
 import type { Hooks } from "crossws";
-import { authenticateRequest, bearerToken, type AuthResult, type TokenVerifier } from "../auth.ts";
+import { authenticateRequest, type AuthResult, type TokenVerifier } from "../auth.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
 import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
+import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
@@ -74,6 +75,22 @@ function denied(result: Exclude<AuthResult, { ok: true }>, request: { url: strin
   return result.status === 401 ? unauthorized(result.code) : forbidden();
 }
 
+/**
+ * The socket's hooks, answering the upgrade with `protocol` in
+ * `Sec-WebSocket-Protocol` (crossws sets it on every runtime). The client's
+ * token entry is never echoed: only this name is.
+ */
+function selectingProtocol(hooks: Partial<Hooks>, protocol: string): Partial<Hooks> {
+  return {
+    ...hooks,
+    upgrade: async (request) => {
+      const answer = await hooks.upgrade?.(request);
+      if (answer instanceof Response || answer?.handled) return answer;
+      return { ...answer, protocol };
+    },
+  };
+}
+
 /** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
 export function createApp(deps: AppDeps): App {
   const { apiPrefix: prefix, verifier, logger } = deps;
@@ -101,23 +118,30 @@ export function createApp(deps: AppDeps): App {
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
 
-  // The socket authenticates before the upgrade, by `?access-token=` (browsers
-  // cannot set headers on a WebSocket) or a Bearer header.
+  // The socket authenticates before the upgrade, by a Sec-WebSocket-Protocol
+  // token entry (socket-auth.ts), `?access-token=` (the reference frontend)
+  // or a Bearer header: the same function as every other route and the
+  // gateway check.
   router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
     }
-    const token = new URL(request.url).searchParams.get("access-token") ?? bearerToken(request.headers.get("authorization"));
-    const result = verifier.authenticate(token ?? undefined);
+    const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result, request, logger);
+    const offered = offeredProtocols(request.headers.get("sec-websocket-protocol"));
+    const selected = offered.includes(SOCKET_PROTOCOL) ? SOCKET_PROTOCOL : undefined;
+    // Without a protocol it could select, the client would drop the socket (browsers do): say why instead.
+    if (!selected && offered.some((entry) => entry.startsWith(TOKEN_PROTOCOL_PREFIX))) {
+      return errorResponse(400, `Offer the ${SOCKET_PROTOCOL} subprotocol with the token entry`);
+    }
     const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
     if (!hooks) return errorResponse(404, "Agent not found");
     // crossws reads the hooks off the response and performs the upgrade.
-    return Object.assign(new Response(null, { status: 426 }), { crossws: hooks });
+    return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });
 
   const guard = (request: IRequest) => {
-    const result = authenticateRequest(verifier, request as unknown as Request);
+    const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result, request, logger);
     (request as AuthedRequest).user = result.user;
   };
@@ -161,6 +185,7 @@ export function createApp(deps: AppDeps): App {
             checkUri: path,
             originalUri: request.headers.get("x-original-uri") ?? request.headers.get("x-forwarded-uri"),
             authorization: request.headers.get("authorization"),
+            protocols: request.headers.get("sec-websocket-protocol"),
           });
           return empty(decision.status, decision.headers);
         } catch (error) {

@@ -203,11 +203,15 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
         if (!operatorType) {
           return error(`${current.id} is a ${current.type}, a type the operator catalog no longer has; delete it and add an allowed operator instead.`, raw);
         }
-        properties = { ...current.properties };
+        // Merged through a Map and Object.fromEntries, which define own
+        // properties: a "__proto__" key stays a key (refused by the schema)
+        // instead of replacing the prototype as `properties[key] = value` would.
+        const merged = new Map(Object.entries(current.properties));
         for (const [key, value] of Object.entries(input.properties)) {
-          if (value === null) delete properties[key];
-          else properties[key] = value;
+          if (value === null) merged.delete(key);
+          else merged.set(key, value);
         }
+        properties = Object.fromEntries(merged);
         const problems = catalog.validateProperties(current.type, properties);
         if (problems.length > 0) return error(propertiesMessage(operatorType, problems, current.id), raw);
       }
