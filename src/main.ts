@@ -20,7 +20,7 @@ import { LiteLLMClient } from "./litellm.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
-import { startServer } from "./server.ts";
+import { startServer } from "./server/index.ts";
 
 async function main(): Promise<void> {
   let config;

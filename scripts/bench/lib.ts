@@ -19,7 +19,9 @@ import autocannon from "autocannon";
 import NodeWebSocket from "crossws/websocket";
 import { signJwt } from "../../src/jwt.ts";
 
-export type Runtime = "node" | "deno";
+export type Runtime = "node" | "deno" | "bun";
+
+export const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -31,10 +33,15 @@ export async function freePort(): Promise<number> {
 
 /** The command that runs a TypeScript file on a runtime. */
 export function commandFor(runtime: Runtime, file: string, args: string[] = []): [string, string[]] {
-  // "node" from PATH: under Deno, process.execPath is the deno binary.
-  return runtime === "node"
-    ? ["node", ["--import", "tsx", file, ...args]]
-    : ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
+  // "node" from PATH: under Deno or Bun, process.execPath is their binary.
+  switch (runtime) {
+    case "node":
+      return ["node", ["--import", "tsx", file, ...args]];
+    case "deno":
+      return ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
+    case "bun":
+      return ["node_modules/.bin/bun", [file, ...args]];
+  }
 }
 
 export interface Child {
@@ -164,13 +171,15 @@ export function machine(): string {
 
 const versions = new Map<Runtime, string>();
 
-/** `node v20.x` / `deno 2.x (v8 …)`, as the child processes will run. */
+/** `node v20.x` / `deno 2.x (v8 …)` / `bun 1.x`, as the child processes will run. */
 export function runtimeVersion(runtime: Runtime): string {
   let version = versions.get(runtime);
   if (version === undefined) {
     try {
       if (runtime === "node") {
         version = `node ${execFileSync("node", ["--version"], { encoding: "utf8" }).trim()}`;
+      } else if (runtime === "bun") {
+        version = `bun ${execFileSync("node_modules/.bin/bun", ["--version"], { encoding: "utf8" }).trim()}`;
       } else {
         const lines = execFileSync("node_modules/.bin/deno", ["--version"], { encoding: "utf8" }).trim().split("\n");
         version = `${lines[0]?.replace(/ \(.*\)$/, "")} (${lines[1]?.trim()})`;
@@ -192,10 +201,10 @@ export function header(title: string, runtimes: readonly Runtime[]): string {
   ].join("\n");
 }
 
-/** The runtimes named on the command line (default both). */
+/** The runtimes named on the command line (default all three). */
 export function runtimesFromArgs(args = process.argv.slice(2)): Runtime[] {
-  const named = args.filter((a) => a === "node" || a === "deno") as Runtime[];
-  return named.length > 0 ? named : ["node", "deno"];
+  const named = args.filter((a): a is Runtime => (RUNTIMES as readonly string[]).includes(a));
+  return named.length > 0 ? named : [...RUNTIMES];
 }
 
 // --- A child's resources ------------------------------------------------------
