@@ -341,8 +341,8 @@ describe("secrets never leak", () => {
       const refused = await exposure.http(service, "POST", "/api/agents", { token: alice, body: { modelType: "scripted-model" } });
       assert.equal(refused.status, 502);
       assert.match(refused.text, /HTTP 500: .*\[redacted\]/, "the upstream message was shown, masked");
-      // Deno's fetch retries a GET whose reused keep-alive connection was reset, and the retry succeeds.
-      const retried = (name: string) => name === "connection reset" && "Deno" in globalThis;
+      // Deno's and Bun's fetch retry a GET whose reused keep-alive connection was reset, and the retry succeeds.
+      const retried = (name: string) => name === "connection reset" && ("Deno" in globalThis || "Bun" in globalThis);
       for (const [name, fault] of listFaults) {
         service.upstream.failNextList(fault);
         const answer = await exposure.http(service, "GET", "/api/agents/models", { token: alice });
