@@ -24,7 +24,7 @@ const rows: string[][] = [];
 const ratios: string[] = [];
 for (const runtime of runtimes) {
   const basePort = await freePort();
-  const baseline = await startChild(runtime, "scripts/bench/hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+  const baseline = await startChild(runtime, "scripts/bench/hello.js", { args: [String(basePort)], port: basePort, readyPath: "/" });
   await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: 2 }); // warm-up
   const base = await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: seconds });
   await baseline.stop();

@@ -31,11 +31,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The command that runs a TypeScript file on a runtime. */
+let built = false;
+
+/** Builds dist/ if a source is newer than it (`node scripts/build.js --if-stale`, what `npm start` does first); once per process. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync("node", ["scripts/build.js", "--if-stale"], { stdio: ["ignore", "ignore", "inherit"] });
+  built = true;
+}
+
+/**
+ * The command that runs a file on a runtime, as its users run it. Deno and
+ * Bun run TypeScript as it is. On Node: the service's own sources (`src/`)
+ * run compiled from dist/ with source maps, as `npm start` runs them (built
+ * first when stale); plain JavaScript runs as it is; other TypeScript (the
+ * benchmarks' helpers, the scripted upstream) runs through tsx.
+ */
 export function commandFor(runtime: Runtime, file: string, args: string[] = []): [string, string[]] {
   // "node" from PATH: under Deno or Bun, process.execPath is their binary.
   switch (runtime) {
     case "node":
+      if (file.endsWith(".js")) return ["node", [file, ...args]];
+      if (file.startsWith("src/") && file.endsWith(".ts")) {
+        ensureBuilt();
+        return ["node", ["--enable-source-maps", `dist/${file.slice("src/".length, -".ts".length)}.js`, ...args]];
+      }
       return ["node", ["--import", "tsx", file, ...args]];
     case "deno":
       return ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
