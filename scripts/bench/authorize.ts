@@ -3,7 +3,7 @@
  * runtime, measured in the same run: requests/s, p50/p99, and the ratio.
  * Target: >= 80% of the baseline's requests/s, p99 under 5 ms at 50 connections.
  *
- *   npm run bench:authorize                 # Node and Deno
+ *   npm run bench:authorize                 # Node, Deno and Bun
  *   npx tsx scripts/bench/authorize.ts node
  *
  * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
@@ -12,7 +12,7 @@
  */
 import process from "node:process";
 import { signJwt } from "../../src/jwt.ts";
-import { fmt, freePort, header, load, runtimesFromArgs, startChild, table } from "./lib.ts";
+import { BARE_SERVER, fmt, freePort, header, load, runtimesFromArgs, startChild, table } from "./lib.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -45,7 +45,7 @@ for (const runtime of runtimes) {
   const ratio = check.requestsPerSecond / base.requestsPerSecond;
   rows.push([`${runtime} bare hello`, fmt(base.requestsPerSecond), `${base.p50}`, `${base.p99}`, "1.00"]);
   rows.push([`${runtime} /api/auth check`, fmt(check.requestsPerSecond), `${check.p50}`, `${check.p99}`, ratio.toFixed(2)]);
-  ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${runtime === "node" ? "node:http" : "Deno.serve"} hello's requests/s, p99 ${check.p99} ms`);
+  ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${BARE_SERVER[runtime]} hello's requests/s, p99 ${check.p99} ms`);
 }
 
 console.log(header("gateway check: /api/auth/* with a valid Bearer token", runtimes));

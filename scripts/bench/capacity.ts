@@ -16,7 +16,7 @@
  *    round, median over rounds. Baseline: the bare server sending a JSON
  *    message of the same size to its 100 sockets on request.
  *
- *   npm run bench:capacity                  # Node and Deno
+ *   npm run bench:capacity                  # Node, Deno and Bun
  *   npx tsx scripts/bench/capacity.ts node
  *
  * Needs about 2 x 5,000 file descriptors in this process and the child

@@ -23,6 +23,9 @@ export type Runtime = "node" | "deno" | "bun";
 
 export const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
 
+/** The server of each runtime's bare baselines (scripts/bench/hello.js, ws-hello.js). */
+export const BARE_SERVER: Readonly<Record<Runtime, string>> = { node: "node:http", deno: "Deno.serve", bun: "Bun.serve" };
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -4,7 +4,7 @@
  * token (the guard verifies it, through the verified-token cache; the handler
  * lists the caller's agents), requests/s, p50/p99 and the ratio.
  *
- *   npm run bench:rest                  # Node and Deno
+ *   npm run bench:rest                  # Node, Deno and Bun
  *   npx tsx scripts/bench/rest.ts deno
  *
  * Rows per runtime: the bare hello (baseline); the open healthcheck (routing

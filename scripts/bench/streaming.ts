@@ -26,7 +26,7 @@
  * request: the first-delta latency includes that. A second service keeps its
  * state directory on tmpfs (/dev/shm) to show what the fsync costs.
  *
- *   npm run bench:streaming                 # Node and Deno
+ *   npm run bench:streaming                 # Node, Deno and Bun
  *   npx tsx scripts/bench/streaming.ts deno
  *
  * STREAM_RUNS (default 50) measured runs of each answer after 5 warm-up
