@@ -73,7 +73,7 @@ describe("the agent-service library tarball (npm run pack:lib)", () => {
   };
   const runtimes: [string, string, string[]][] = [
     ["plain Node (no loader)", "node", ["consumer.js"]],
-    ["Deno", join(ROOT, "node_modules/.bin/deno"), ["run", "--allow-read", "--allow-env", "consumer.js"]],
+    ["Deno", join(ROOT, "node_modules/.bin/deno"), ["run", "--allow-read", "consumer.js"]],
     ["Bun", join(ROOT, "node_modules/.bin/bun"), ["consumer.js"]],
   ];
   for (const [name, command, args] of runtimes) {
