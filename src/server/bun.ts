@@ -74,6 +74,8 @@ export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
     port,
     stopAccepting: () => {
       accepting = false;
+      // Stops listening, as on Node; open sockets and keep-alive connections stay until close().
+      void server.stop(false);
     },
     close: async (force = false) => {
       if (force) terminateAll(ws.peers);

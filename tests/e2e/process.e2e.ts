@@ -306,6 +306,11 @@ for (const runtime of RUNTIMES) {
         llm.enqueue({ kind: "text", text: answer, chunkSize: 1, delayMs: 10 });
         const { id, socket } = await streamingTurn(first, "take your time");
         first.child.kill("SIGTERM");
+        // While the turn drains, no new request is served: the listener is
+        // closed (Node, Bun) or the answer is 503 (Deno keeps listening).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const late = await fetch(`${first.url}/api/healthcheck`).then((r) => r.body?.cancel().then(() => r.status), () => "refused");
+        assert.ok(late === "refused" || late === 503, `a request during the drain got ${late}`);
         await socket.waitFor((e) => e.type === "complete", { timeoutMs: 15_000 });
         assert.equal((await socket.closed).code, 1001);
         assert.equal(await first.exited, 0);
