@@ -21,18 +21,19 @@ if (!process.env.LITELLM_BASE_URL) {
 }
 process.env.AGENT_STATE_DIR ??= "data";
 
-// The service itself, exactly as `npm start` runs it.
-await import("../src/main.ts");
+// The service itself, exactly as `npm start` runs it; `started` has the
+// address it really got (PORT=0 picks a free port).
+const { started } = await import("../src/main.ts");
 
 const config = loadConfig(process.env);
 const token = signJwt(
   { sub: "demo", userId: 1, email: "demo@example.com", role: "REGULAR", exp: Math.floor(Date.now() / 1000) + 8 * 3600 },
   config.auth.secrets[0]!,
 );
-const base = `http://localhost:${config.server.port}${config.server.apiPrefix}`;
+const base = `${started.url}${config.server.apiPrefix}`;
 console.log(`
 demo: open the playground (the token rides in the URL fragment, which never reaches a server):
   ${base}/playground/#token=${token}
 demo: or call the API:
   curl -H "Authorization: Bearer ${token}" ${base}/agents/models
-demo: Ctrl-C stops it; agents stay in ${config.agents.stateDir}.`);
+demo: Ctrl-C stops it (or kill ${process.pid}); agents stay in ${config.agents.stateDir}.`);

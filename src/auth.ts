@@ -7,10 +7,26 @@
  *
  * @module
  */
-import { type JwtFailureCode, type JwtKeys, type JwtUser, verifyJwt } from "./jwt.ts";
+import { JWT_FAILURE_CODES, type JwtFailureCode, type JwtKeys, type JwtUser, verifyJwt } from "./jwt.ts";
 
-/** RFC 6750 challenge sent with every 401. */
-export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"';
+/** Why a request was answered 401: no token, or the token's verification failure. */
+export type RefusalCode = JwtFailureCode | "missing_token";
+
+/**
+ * The RFC 6750 challenge of a 401, one per refusal code, built once (the
+ * gateway check sends these on its hot path). A request that carried no
+ * token gets the bare scheme (§3.1: no error information when no
+ * credentials were sent); a refused token gets `error="invalid_token"` and
+ * its failure code as `error_description` (`expired`, `bad_signature`, ...),
+ * so whoever holds the token can tell why it was refused. The code says
+ * nothing about the secret or the token beyond what its holder can check.
+ */
+export const WWW_AUTHENTICATE: Readonly<Record<RefusalCode, string>> = Object.freeze(
+  Object.fromEntries([
+    ["missing_token", "Bearer"],
+    ...JWT_FAILURE_CODES.map((code) => [code, `Bearer error="invalid_token", error_description="${code}"`]),
+  ]) as Record<RefusalCode, string>,
+);
 
 /** Roles admitted to agents; the gateway check and the service agree on it. */
 export const ALLOWED_ROLES: ReadonlySet<string> = new Set(["REGULAR", "ADMIN"]);
@@ -30,7 +46,7 @@ export function bearerToken(header: string | null | undefined): string | undefin
 /** The outcome of authenticating a request. */
 export type AuthResult =
   | { readonly ok: true; readonly user: JwtUser; readonly exp: number }
-  | { readonly ok: false; readonly status: 401; readonly code: JwtFailureCode | "missing_token" }
+  | { readonly ok: false; readonly status: 401; readonly code: RefusalCode }
   | { readonly ok: false; readonly status: 403; readonly code: "role_not_allowed"; readonly user: JwtUser };
 
 export interface TokenVerifierOptions {

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { bearerToken, type TokenVerifier, WWW_AUTHENTICATE } from "./auth.ts";
+import { bearerToken, type RefusalCode, type TokenVerifier, WWW_AUTHENTICATE } from "./auth.ts";
 
 export interface AuthorizeInput {
   /** The check request's own path and query (e.g. `/api/auth/api/agents/x?access-token=…`). */
@@ -31,6 +31,8 @@ export interface AuthorizeInput {
 export interface AuthorizeDecision {
   readonly status: 200 | 401 | 403;
   readonly headers: Record<string, string>;
+  /** Why it denied: a refusal code (`expired`, ...), `role_not_allowed`, `path_not_guarded` or `check_failed`. Logged at debug, never sent. */
+  readonly reason?: string;
 }
 
 export interface AuthorizeOptions {
@@ -39,14 +41,20 @@ export interface AuthorizeOptions {
 }
 
 const NO_STORE = { "cache-control": "no-store" } as const;
-const DENY_401: AuthorizeDecision = Object.freeze({
-  status: 401,
-  headers: Object.freeze({ ...NO_STORE, "www-authenticate": WWW_AUTHENTICATE }),
-});
-const DENY_403: AuthorizeDecision = Object.freeze({ status: 403, headers: Object.freeze({ ...NO_STORE }) });
+// Every denial is built once and frozen: the check answers them without
+// building a string or an object per request, the 401s one per refusal code
+// (its RFC 6750 error_description).
+const deny401 = (code: RefusalCode): AuthorizeDecision =>
+  Object.freeze({ status: 401, headers: Object.freeze({ ...NO_STORE, "www-authenticate": WWW_AUTHENTICATE[code] }), reason: code });
+const DENY_401: Readonly<Record<RefusalCode, AuthorizeDecision>> = Object.freeze(
+  Object.fromEntries((Object.keys(WWW_AUTHENTICATE) as RefusalCode[]).map((code) => [code, deny401(code)])) as Record<RefusalCode, AuthorizeDecision>,
+);
+const deny403 = (reason: string): AuthorizeDecision => Object.freeze({ status: 403, headers: Object.freeze({ ...NO_STORE }), reason });
+const DENY_403 = deny403("path_not_guarded");
+const DENY_ROLE = deny403("role_not_allowed");
 
 /** What a gateway check answers when it fails inside: deny (the gateway understands only 200/401/403). */
-export const DENIED_ON_FAILURE: AuthorizeDecision = DENY_403;
+export const DENIED_ON_FAILURE: AuthorizeDecision = deny403("check_failed");
 
 /**
  * Header-safe text: printable ASCII stays as is, anything else is
@@ -107,7 +115,7 @@ export function authorize(input: AuthorizeInput, verifier: TokenVerifier, option
   // Not trimmed: the service's own socket check takes the parameter as is, and the two must agree.
   const token = target.accessToken || bearerToken(input.authorization);
   const result = verifier.authenticate(token);
-  if (!result.ok) return result.status === 401 ? DENY_401 : DENY_403;
+  if (!result.ok) return result.status === 401 ? DENY_401[result.code] : DENY_ROLE;
   const { user } = result;
   return {
     status: 200,

@@ -279,8 +279,11 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
  * One line for the start banner: listen address, API prefix, LiteLLM URL,
  * whether a master key is set, where the JWT secret came from and how many
  * keys verify tokens, log level and `AGENT_ENV`. Never contains a secret.
+ *
+ * `boundPort` is the port the server really listens on: with `PORT=0` the
+ * configured port says nothing, so the caller passes the one it got.
  */
-export function describeConfig(config: Config): string {
+export function describeConfig(config: Config, boundPort: number = config.server.port): string {
   const { server, litellm, auth } = config;
   const host = server.host.includes(":") && !server.host.startsWith("[") ? `[${server.host}]` : server.host;
   const source = auth.secretSource;
@@ -293,7 +296,7 @@ export function describeConfig(config: Config): string {
   const keyCount = auth.secrets.length;
   const publicDefault = auth.usesPublicDefaultSecret ? " (PUBLIC DEFAULT, insecure)" : "";
   return [
-    `listening on ${host}:${server.port}`,
+    `listening on ${host}:${boundPort}`,
     `api prefix ${server.apiPrefix}`,
     `LiteLLM ${litellm.baseUrl}`,
     `master key: ${litellm.masterKey === undefined ? "not set" : "set"}`,

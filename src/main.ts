@@ -2,7 +2,8 @@
  * Wiring: config -> dependencies -> app -> serve. The same file starts the
  * service on Node (`npm start`) and on Deno (`deno task start`).
  *
- * Nothing imports this module.
+ * Nothing imports this module but scripts/demo.ts, which runs it and reads
+ * `started` for the real address.
  *
  * @module
  */
@@ -17,12 +18,21 @@ import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts"
 import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
 import { FileAgentStore } from "./store/file-store.ts";
 import { LiteLLMClient } from "./litellm.ts";
+import { describeListenError, npmCommand } from "./listen-error.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { watchParent } from "./parent-watch.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
 import { startServer } from "./server/index.ts";
 
-async function main(): Promise<void> {
+/** Where the service listens, once it does (scripts/demo.ts prints its URLs from it). */
+export interface Started {
+  /** e.g. `http://127.0.0.1:3001`: the real port, also when PORT=0. */
+  readonly url: string;
+  readonly port: number;
+}
+
+async function main(): Promise<Started> {
   let config;
   try {
     config = loadConfig(process.env);
@@ -45,13 +55,20 @@ async function main(): Promise<void> {
   const maxBodyBytes = config.server.maxBodyBytes;
   const agents = config.mode === "all" ? await startAgents(config, verifier, logger) : undefined;
   const app = agents?.app ?? createApp({ apiPrefix: config.server.apiPrefix, maxBodyBytes, verifier, logger });
-  const server = await startServer(app, {
-    host: config.server.host,
-    port: config.server.port,
-    maxBodyBytes,
-    maxFrameBytes: maxBodyBytes,
-  });
-  console.log(`agent-service (${runtimeName()}) ${describeConfig(config)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+  const { host, port } = config.server;
+  let server;
+  try {
+    server = await startServer(app, { host, port, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+  } catch (error) {
+    // A taken port (a second `npm run demo`) gets a sentence, not an EADDRINUSE stack trace.
+    const message = describeListenError(error, { host, port, command: npmCommand(process.env.npm_lifecycle_event) });
+    if (message === undefined) throw error;
+    console.error(`agent-service: cannot listen: ${message}`);
+    process.exit(1);
+  }
+  // server.port, not config.server.port: with PORT=0 only the server knows the port it got.
+  // The pid, so the service can be stopped by it (`kill <pid>`), whatever started it.
+  console.log(`agent-service (${runtimeName()}, pid ${process.pid}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
 
   // SIGTERM: stop accepting, let running turns finish (or stop them after the
   // grace period), close sockets with 1001, flush the store, exit 0.
@@ -70,6 +87,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Started by an npm script (npm start, npm run demo): stop when the process
+  // npm ran us under exits, e.g. after `kill <npm's pid>` (see parent-watch.ts).
+  // Only then: a service started by hand may outlive its shell on purpose (nohup).
+  if (process.env.npm_lifecycle_event) watchParent(() => process.ppid, () => void shutdown("parent exited"));
+  return { url: server.url, port: server.port };
 }
 
 /**
@@ -83,6 +105,7 @@ function playgroundOptions(config: Config, logger: Logger) {
   const secret = config.auth.secrets[0]!;
   return {
     devMode: devTokens,
+    rootRedirect: config.env === "development",
     logger: logger.child({ component: "playground" }),
     ...(devTokens
       ? {
@@ -150,8 +173,10 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     }
     sockets.closeAll(1001, "server shutting down");
     await store.flush();
+    llm.close();
   };
   return { app, drain };
 }
 
-await main();
+/** Resolves once the service listens; only scripts/demo.ts reads it. */
+export const started: Started = await main();

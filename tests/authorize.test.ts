@@ -35,12 +35,29 @@ describe("authorize (the decision)", () => {
     assert.equal(authorize({ checkUri, authorization: `Bearer ${mintToken({ role: "RESTRICTED" })}` }, verifier, options).status, 403);
   });
 
-  test("401 carries the RFC 6750 challenge; every answer is no-store", () => {
+  test("401 carries the RFC 6750 challenge with the failure code as error_description; every answer is no-store", () => {
     const denied = authorize({ checkUri: "/api/auth/api/agents" }, verifier, options);
-    assert.equal(denied.headers["www-authenticate"], 'Bearer error="invalid_token"');
+    assert.equal(denied.headers["www-authenticate"], "Bearer", "no token sent: no error information (RFC 6750 §3.1)");
     assert.equal(denied.headers["cache-control"], "no-store");
     const expired = authorize({ checkUri: "/api/auth/api/agents", authorization: `Bearer ${mintToken({ expiresIn: -3600 })}` }, verifier, options);
     assert.equal(expired.status, 401);
+    assert.equal(expired.headers["www-authenticate"], 'Bearer error="invalid_token", error_description="expired"');
+    assert.equal(expired.reason, "expired");
+    const forged = authorize({ checkUri: "/api/auth/api/agents", authorization: `Bearer ${mintToken({}, "another-secret-0123456789abcdef-xyz")}` }, verifier, options);
+    assert.equal(forged.headers["www-authenticate"], 'Bearer error="invalid_token", error_description="bad_signature"');
+    assert.equal(authorize({ checkUri: "/api/auth/api/agents", authorization: `Bearer ${mintToken({ role: "INACTIVE" })}` }, verifier, options).reason, "role_not_allowed");
+    assert.equal(authorize({ checkUri: "/api/auth/api/other" }, verifier, options).reason, "path_not_guarded");
+  });
+
+  test("every denial is one frozen answer, built once: nothing is allocated per refused request", () => {
+    const expired = () => authorize({ checkUri: "/api/auth/api/agents", authorization: `Bearer ${mintToken({ expiresIn: -3600 })}` }, verifier, options);
+    const first = expired();
+    assert.equal(expired(), first, "the same object for the same reason");
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.headers));
+    const missing = authorize({ checkUri: "/api/auth/api/agents" }, verifier, options);
+    assert.notEqual(missing, first, "one answer per reason");
+    assert.equal(authorize({ checkUri: "/api/auth/api/agents" }, verifier, options), missing);
+    assert.ok(Object.isFrozen(missing));
   });
 
   test("the access-token query parameter of the original URI wins over the header (WebSocket upgrades)", () => {
@@ -116,11 +133,37 @@ describe("the check over HTTP", () => {
         fetch(`${url}/api/auth`, { headers: { "x-original-uri": original, ...(authorization ? { authorization } : {}) } });
       const anonymous = await check("/api/agents");
       assert.equal(anonymous.status, 401);
-      assert.equal(anonymous.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+      assert.equal(anonymous.headers.get("www-authenticate"), "Bearer");
+      const expired = await check("/api/agents", `Bearer ${mintToken({ expiresIn: -3600 })}`);
+      assert.equal(expired.status, 401);
+      assert.equal(expired.headers.get("www-authenticate"), 'Bearer error="invalid_token", error_description="expired"');
+      await expired.body?.cancel();
       assert.equal(await anonymous.text(), "");
       assert.equal((await check(`/api/agents/a/react?access-token=${agentUser}`)).status, 200);
       assert.equal((await check("/api/agents", `Bearer ${mintToken({ role: "INACTIVE" })}`)).status, 403);
       assert.equal((await check("/api/admin", `Bearer ${agentUser}`)).status, 403);
+    });
+  });
+
+  test("a refusal is logged at debug with its reason (on Node's fast path too), never the token", async () => {
+    const expired = mintToken({ expiresIn: -3600 });
+    await withServer({}, async ({ url, logs }) => {
+      for (const [original, authorization] of [["/api/agents", undefined], ["/api/agents", `Bearer ${expired}`], ["/api/admin", `Bearer ${agentUser}`]]) {
+        const response = await fetch(`${url}/api/auth`, { headers: { "x-original-uri": original!, ...(authorization ? { authorization } : {}) } });
+        await response.body?.cancel();
+      }
+      const ok = await fetch(`${url}/api/auth/api/agents`, { headers: { authorization: `Bearer ${agentUser}` } });
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+      assert.deepEqual(
+        logs.filter((line) => line.msg === "gateway check refused").map(({ level, status, code }) => ({ level, status, code })),
+        [
+          { level: "debug", status: 401, code: "missing_token" },
+          { level: "debug", status: 401, code: "expired" },
+          { level: "debug", status: 403, code: "path_not_guarded" },
+        ],
+      );
+      assert.ok(!JSON.stringify(logs).includes(expired.slice(expired.lastIndexOf(".") + 1)));
     });
   });
 });

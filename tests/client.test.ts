@@ -68,11 +68,12 @@ async function deadPort(): Promise<number> {
 const clientFor = (service: TestService, getToken: () => string | Promise<string>, extra: Partial<ConstructorParameters<typeof AgentClient>[0]> = {}) =>
   new AgentClient({ baseUrl: `${service.url}/api`, getToken, ...extra });
 
-async function rejectsWith(promise: Promise<unknown>, expected: { status: number; code: string; message?: string | RegExp }) {
+async function rejectsWith(promise: Promise<unknown>, expected: { status: number; code: string; message?: string | RegExp; reason?: string }) {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof AgentClientError, `an AgentClientError, got ${String(error)}`);
     assert.equal(error.status, expected.status);
     assert.equal(error.code, expected.code);
+    if ("reason" in expected) assert.equal(error.reason, expected.reason);
     if (typeof expected.message === "string") assert.equal(error.message, expected.message);
     else if (expected.message) assert.match(error.message, expected.message);
     return true;
@@ -155,8 +156,10 @@ describe("AgentClient REST", () => {
 
       log.length = 0;
       const stale = clientFor(service, () => expired, { fetch: recordingFetch(log) });
-      await rejectsWith(stale.listAgents(), { status: 401, code: "http", message: "Unauthorized" });
+      await rejectsWith(stale.listAgents(), { status: 401, code: "http", message: "Unauthorized", reason: "expired" });
       assert.equal(log.length, 1, "no retry with the same token");
+      const forged = clientFor(service, () => mintToken({}, "another-secret-0123456789abcdef-xyz"));
+      await rejectsWith(forged.whoami(), { status: 401, code: "http", reason: "bad_signature" });
     });
   });
 

@@ -495,6 +495,12 @@ describe("describeConfig", () => {
     assertNoSecret(fallback, [PUBLIC_DEFAULT]);
   });
 
+  test("PORT=0: the port the server got, not 0", () => {
+    const config = loadConfig({ PORT: "0", AUTH_JWT_SECRET: SECRET }, fakeIo());
+    assert.match(describeConfig(config), /^listening on 0\.0\.0\.0:0,/, "without the bound port, the configured one");
+    assert.match(describeConfig(config, 41234), /^listening on 0\.0\.0\.0:41234,/);
+  });
+
   test("brackets an IPv6 listen address", () => {
     assert.match(describeConfig(loadConfig({ HOST: "::", AUTH_JWT_SECRET: SECRET }, fakeIo())), /listening on \[::\]:3001/);
   });

@@ -1,8 +1,8 @@
 /**
  * The playground's routes (the page with its CSP, its config, development
- * tokens), the committed build being up to date, and the workflow graph's
- * layout. The page itself is driven in a real browser by
- * `tests/browser/playground.browser.ts` (`npm run test:browser`).
+ * tokens), the committed build being up to date, the workflow graph's
+ * layout and the step tree's model. The page itself is driven in a real browser
+ * by `tests/browser/*.browser.ts` (`npm run test:browser`).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,6 +15,8 @@ import { createLogger } from "../src/log.ts";
 import { type DevTokenClaims, PLAYGROUND_CSP, playgroundRoutes } from "../src/http/playground-routes.ts";
 import { signJwt } from "../src/jwt.ts";
 import { layoutWorkflow, NODE_HEIGHT, NODE_WIDTH, parseWorkflow } from "../src/playground/workflow-graph.ts";
+import { branchTip, buildStepTree, forksOnPath, holdsHead, stepSummary } from "../src/playground/step-tree.ts";
+import type { ReActStep } from "../src/agents/types.ts";
 import { stalePlaygroundFiles } from "../scripts/build-playground.ts";
 import { withServer } from "./helpers/server.ts";
 import { TEST_SECRET } from "./helpers/tokens.ts";
@@ -93,6 +95,33 @@ describe("the playground page", () => {
 
   test("the committed build in src/playground/dist matches a fresh one (npm run build:playground)", async () => {
     assert.deepEqual(await stalePlaygroundFiles(), [], "run npm run build:playground and commit src/playground/dist");
+  });
+});
+
+describe("GET /", () => {
+  test("in development: 302 to the playground, with a JSON body naming it for curl", async () => {
+    await withServer({ routes: [playgroundRoutes({ devMode: false, rootRedirect: true })] }, async (server) => {
+      const root = await get(`${server.url}/`);
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.get("location"), "/api/playground/");
+      assert.deepEqual(JSON.parse(root.text), { playground: "/api/playground/", healthcheck: "/api/healthcheck" });
+      const followed = await fetch(`${server.url}/`);
+      assert.equal(followed.status, 200);
+      assert.match(await followed.text(), /<title>agent-service playground<\/title>/, "a browser lands on the page");
+    });
+  });
+
+  test("otherwise (production): a JSON 404 that names the healthcheck, which answers", async () => {
+    for (const routes of [[playgroundRoutes({ devMode: false })], []]) {
+      await withServer({ routes }, async (server) => {
+        const root = await get(`${server.url}/`);
+        assert.equal(root.status, 404);
+        assert.match(root.headers.get("content-type") ?? "", /^application\/json/);
+        assert.deepEqual(JSON.parse(root.text), { error: "Not found: this is agent-service's API under /api; its healthcheck is GET /api/healthcheck" });
+        assert.equal((await get(`${server.url}/api/healthcheck`)).status, 200);
+        assert.deepEqual(JSON.parse((await get(`${server.url}/nope`)).text), { error: "Not found" }, "other paths keep the plain 404");
+      });
+    }
   });
 });
 
@@ -213,5 +242,73 @@ describe("the workflow graph", () => {
     for (const absent of [undefined, null, {}, { operators: "x" }, [], "workflow"]) assert.equal(parseWorkflow(absent), undefined);
     const empty = layoutWorkflow(parseWorkflow({ operators: [] })!);
     assert.deepEqual(empty, { nodes: [], edges: [], viewBox: { x: 0, y: 0, width: 0, height: 0 } });
+  });
+});
+
+describe("the step tree", () => {
+  let clock = 0;
+  const step = (id: string, parentId: string | undefined, role: "user" | "agent", content: string, extra: Partial<ReActStep> = {}): ReActStep => ({
+    id,
+    ...(parentId ? { parentId } : {}),
+    messageId: `m-${id}`,
+    stepId: role === "user" ? 0 : 1,
+    timestamp: ++clock,
+    role,
+    content,
+    isBegin: role === "user",
+    isEnd: role === "agent",
+    ...extra,
+  });
+  // u1 -> a1 -> u2 -> a2, then checked out at a1 and u3 -> a3 sent from there, then u4 from a1 again.
+  const steps = [
+    step("u1", undefined, "user", "Read the data"),
+    step("a1", "u1", "agent", "", { toolCalls: [{ toolName: "addOperator", toolCallId: "c1", input: {} }] }),
+    step("u2", "a1", "user", "Filter it"),
+    step("a2", "u2", "agent", "Added a filter."),
+    step("u3", "a1", "user", "Aggregate instead"),
+    step("a3", "u3", "agent", "Added an aggregate.", { toolCalls: [{ toolName: "addOperator", toolCallId: "c3", input: {} }] }),
+    step("u4", "a1", "user", "  Something\n else  "),
+  ];
+
+  test("the tree from parentId links: children in the order added, HEAD and the path to it", () => {
+    const tree = buildStepTree(steps, "a3");
+    assert.deepEqual(tree.roots.map((n) => n.step.id), ["u1"]);
+    assert.deepEqual(tree.byId.get("a1")!.children.map((n) => n.step.id), ["u2", "u3", "u4"]);
+    assert.equal(tree.head?.step.id, "a3");
+    assert.deepEqual([...tree.path].sort(), ["a1", "a3", "u1", "u3"]);
+    assert.equal(buildStepTree(steps, null).path.size, 0);
+    assert.equal(buildStepTree(steps, "gone").head, undefined);
+  });
+
+  test("forks on the way to HEAD: which branch is current, and where switching goes (the branch's newest end)", () => {
+    const tree = buildStepTree(steps, "a3");
+    const forks = forksOnPath(tree);
+    assert.deepEqual(forks.map((f) => [f.node.step.id, f.branch, f.siblings.length]), [["u3", 2, 3]]);
+    assert.equal(branchTip(forks[0]!.siblings[0]!).step.id, "a2");
+    assert.equal(branchTip(forks[0]!.siblings[2]!).step.id, "u4");
+    assert.equal(branchTip(tree.roots[0]!).step.id, "u4", "the newest child at each level");
+    assert.equal(holdsHead(tree, tree.byId.get("u3")!), true);
+    assert.equal(holdsHead(tree, tree.byId.get("u2")!), false);
+    assert.deepEqual(forksOnPath(buildStepTree(steps.slice(0, 4), "a2")), [], "one branch: no fork");
+    assert.deepEqual(forksOnPath(buildStepTree(steps, "a1")), [], "above the fork: none on the path");
+  });
+
+  test("a parent that is missing or comes later makes a root: no cycle can form from the data", () => {
+    const looped = [step("x", "y", "user", "x"), step("y", "x", "agent", "y"), step("z", "nowhere", "user", "z")];
+    const tree = buildStepTree(looped, "y");
+    assert.deepEqual(tree.roots.map((n) => n.step.id), ["x", "z"]);
+    assert.deepEqual([...tree.path], ["y", "x"]);
+    assert.deepEqual(forksOnPath(tree).map((f) => [f.node.step.id, f.branch]), [["x", 1]], "two roots are two branches");
+    assert.equal(buildStepTree([...steps, steps[0]!], "u1").byId.size, steps.length, "a repeated id is kept once");
+  });
+
+  test("one line per step: who, the first words or the tools, how it ended", () => {
+    assert.equal(stepSummary(steps[0]!), "You: Read the data");
+    assert.equal(stepSummary(steps[1]!), "Agent: addOperator");
+    assert.equal(stepSummary(steps[5]!), "Agent: Added an aggregate. [addOperator]");
+    assert.equal(stepSummary(steps[6]!), "You: Something else", "whitespace folded");
+    assert.equal(stepSummary(step("s", undefined, "agent", "Generation stopped by user.", { stopped: true })), "Agent: Generation stopped by user. (stopped)");
+    assert.equal(stepSummary(step("e", undefined, "agent", "", { error: "boom" })), "Agent: (no text) (failed)");
+    assert.equal(stepSummary(step("l", undefined, "user", "x".repeat(100)), 20), `You: ${"x".repeat(19)}…`);
   });
 });

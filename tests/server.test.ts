@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { readJson } from "../src/http/errors.ts";
 import { json } from "../src/http/responses.ts";
+import { createLogger } from "../src/log.ts";
 import type { IRequest } from "itty-router";
 import type { ReactSocketProvider } from "../src/http/app.ts";
 import { bearer, mintToken, TEST_SECRET } from "./helpers/tokens.ts";
@@ -27,31 +28,53 @@ describe("healthcheck", () => {
 });
 
 describe("REST guard on /api/agents", () => {
-  test("no Authorization header: 401, exact body, RFC 6750 challenge", async () => {
+  test("no Authorization header: 401, exact body, RFC 6750 challenge without error information (§3.1)", async () => {
     await withServer({}, async ({ url }) => {
       const response = await fetch(`${url}/api/agents/whoami`);
       assert.equal(response.status, 401);
-      assert.equal(response.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+      assert.equal(response.headers.get("www-authenticate"), "Bearer");
       assert.deepEqual(await response.json(), UNAUTHORIZED);
     });
   });
 
-  test("garbage, expired, wrong-secret and non-Bearer tokens: 401", async () => {
+  test("garbage, expired, wrong-secret and non-Bearer tokens: 401 with why in error_description", async () => {
     await withServer({}, async ({ url }) => {
-      const cases: Record<string, string> = {
-        garbage: "Bearer not-a-valid-jwt",
-        expired: `Bearer ${mintToken({ expiresIn: -3600 })}`,
-        "wrong secret": `Bearer ${mintToken({}, "another-secret-0123456789abcdef-xyz")}`,
-        "basic scheme": `Basic ${mintToken()}`,
-        "bare token": mintToken(),
-        "empty bearer": "Bearer ",
+      const cases: Record<string, [string, string]> = {
+        garbage: ["Bearer not-a-valid-jwt", 'Bearer error="invalid_token", error_description="malformed"'],
+        expired: [`Bearer ${mintToken({ expiresIn: -3600 })}`, 'Bearer error="invalid_token", error_description="expired"'],
+        "wrong secret": [`Bearer ${mintToken({}, "another-secret-0123456789abcdef-xyz")}`, 'Bearer error="invalid_token", error_description="bad_signature"'],
+        // No Bearer token sent at all: the bare challenge.
+        "basic scheme": [`Basic ${mintToken()}`, "Bearer"],
+        "bare token": [mintToken(), "Bearer"],
+        "empty bearer": ["Bearer ", "Bearer"],
       };
-      for (const [name, authorization] of Object.entries(cases)) {
+      for (const [name, [authorization, challenge]] of Object.entries(cases)) {
         const response = await fetch(`${url}/api/agents/whoami`, { headers: { authorization } });
         assert.equal(response.status, 401, name);
+        assert.equal(response.headers.get("www-authenticate"), challenge, name);
         assert.deepEqual(await response.json(), UNAUTHORIZED, name);
       }
     });
+  });
+
+  test("a refused token: its failure code is logged at debug (never the token); the same at info logs nothing", async () => {
+    const token = mintToken({}, "another-secret-0123456789abcdef-xyz");
+    await withServer({}, async ({ url, logs }) => {
+      const response = await fetch(`${url}/api/agents/whoami`, { headers: bearer(token) });
+      assert.equal(response.status, 401);
+      await response.body?.cancel();
+      const refused = logs.filter((line) => line.msg === "request refused");
+      assert.equal(refused.length, 1, JSON.stringify(logs));
+      assert.deepEqual({ ...refused[0], time: undefined }, { time: undefined, level: "debug", msg: "request refused", status: 401, code: "bad_signature", path: "/api/agents/whoami" });
+      assert.ok(!JSON.stringify(logs).includes(token.slice(token.lastIndexOf(".") + 1)), "no part of the token is logged");
+    });
+    const lines: string[] = [];
+    await withServer({ logger: createLogger({ level: "info", write: (line) => lines.push(line) }) }, async ({ url }) => {
+      const response = await fetch(`${url}/api/agents/whoami`, { headers: bearer(token) });
+      assert.equal(response.status, 401);
+      await response.body?.cancel();
+    });
+    assert.deepEqual(lines, []);
   });
 
   test("guards every path and method under /api/agents, including unknown ones", async () => {
@@ -142,6 +165,19 @@ describe("WebSocket /api/agents/:id/react", () => {
         assert.equal(statusOf(raw), status, path);
         assert.doesNotMatch(raw, /^HTTP\/1\.1 101/, path);
       }
+    });
+  });
+
+  test("a refused upgrade says why in WWW-Authenticate, and logs the code at debug", async () => {
+    await withServer({ reactSocket: echo }, async ({ port, logs }) => {
+      const challenge = (raw: string) => /^www-authenticate: (.*)\r$/im.exec(raw)?.[1];
+      assert.equal(challenge(await rawRequest(port, upgradeRequest("/api/agents/echo/react"))), "Bearer");
+      const expired = await rawRequest(port, upgradeRequest(`/api/agents/echo/react?access-token=${mintToken({ expiresIn: -100 })}`));
+      assert.equal(challenge(expired), 'Bearer error="invalid_token", error_description="expired"');
+      assert.deepEqual(
+        logs.filter((line) => line.msg === "request refused").map(({ code, path }) => ({ code, path })),
+        [{ code: "missing_token", path: "/api/agents/echo/react" }, { code: "expired", path: "/api/agents/echo/react" }],
+      );
     });
   });
 

@@ -22,7 +22,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { isAllowedRole, TokenVerifier } from "../src/auth.ts";
+import { bearerToken, isAllowedRole, TokenVerifier } from "../src/auth.ts";
 import { type App, createApp, type SocketCaller } from "../src/http/app.ts";
 import { JWT_FAILURE_CODES, type JwtFailureCode, type JwtKey, type JwtUser, verifyJwt } from "../src/jwt.ts";
 import { silentLogger } from "../src/log.ts";
@@ -182,6 +182,8 @@ describe("the corpus through verifyJwt", () => {
 
 interface Answer {
   readonly outcome: HttpOutcome;
+  /** The token the app got from the request as sent (the Fetch API trims header values). */
+  readonly seen?: string | undefined;
   readonly response?: Response;
   readonly body?: string;
   readonly caller?: SocketCaller;
@@ -226,15 +228,18 @@ async function send(app: App, transport: Transport, token: string, callers: Sock
     assert.ok(error instanceof TypeError, String(error));
     return { outcome: "unsendable" };
   }
+  const seen = transport === "bearer" || transport === "gateway"
+    ? bearerToken(request.headers.get("authorization"))
+    : new URL(request.url).searchParams.get("access-token") ?? undefined;
   const before = callers.length;
   const response = (await app.fetch(request)) as Response & { crossws?: unknown };
   const body = await response.text();
   if (transport === "socketQuery" && response.crossws) {
     assert.equal(callers.length, before + 1, "the socket hooks were asked for this caller");
-    return { outcome: 101, response, body, caller: callers[callers.length - 1] };
+    return { outcome: 101, response, body, seen, caller: callers[callers.length - 1] };
   }
   assert.equal(callers.length, before, "no socket is opened for a refused token");
-  return { outcome: response.status as HttpOutcome, response, body };
+  return { outcome: response.status as HttpOutcome, response, body, seen };
 }
 
 function expectedOutcome(c: Case, transport: Transport): HttpOutcome {
@@ -271,7 +276,15 @@ describe("the corpus through the real app (REST guard, gateway check, socket upg
           if (signature.length >= 16) assert.ok(!body.includes(signature) && !headerText.includes(signature), `${transport}: the token is not echoed`);
         }
         if (expected === 401) {
-          assert.equal(response!.headers.get("www-authenticate"), 'Bearer error="invalid_token"', transport);
+          // RFC 6750: the bare challenge when no token reached the app, else the failure code of the token it got.
+          const challenge = response!.headers.get("www-authenticate");
+          if (!answer.seen) assert.equal(challenge, "Bearer", transport);
+          else {
+            const verified = verifyJwt(answer.seen, c.keyring, { now: c.now, clockSkewSeconds: 30 });
+            assert.ok(!verified.ok, transport);
+            assert.equal(challenge, `Bearer error="invalid_token", error_description="${verified.code}"`, transport);
+            if (answer.seen === c.tokenText) assert.equal(verified.code, c.expectedCode, transport);
+          }
           if (transport.startsWith("gateway")) assert.equal(body, "", "the gateway check answers with headers only");
           else assert.deepEqual(JSON.parse(body), { error: "Unauthorized" });
         }

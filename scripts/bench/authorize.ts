@@ -2,6 +2,8 @@
  * The gateway check under load, next to the barest hello server of the same
  * runtime, measured in the same run: requests/s, p50/p99, and the ratio.
  * Target: >= 80% of the baseline's requests/s, p99 under 5 ms at 50 connections.
+ * The refused path (an expired token: a full verification, then one of the
+ * frozen 401 answers, one per failure code) is measured the same way.
  *
  *   npm run bench:authorize                 # Node, Deno and Bun
  *   npx tsx scripts/bench/authorize.ts node
@@ -19,6 +21,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const runtimes = runtimesFromArgs();
 const secret = "bench-secret-0123456789abcdef-0123456789";
 const token = signJwt({ sub: "bench", userId: 1, email: "bench@example.com", role: "REGULAR", exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
+const expired = signJwt({ sub: "bench", userId: 1, email: "bench@example.com", role: "REGULAR", exp: Math.floor(Date.now() / 1000) - 3600 }, secret);
 
 const rows: string[][] = [];
 const ratios: string[] = [];
@@ -39,16 +42,23 @@ for (const runtime of runtimes) {
   const headers = { authorization: `Bearer ${token}` };
   await load(url, { connections, durationSeconds: 2, headers });
   const check = await load(url, { connections, durationSeconds: seconds, headers });
+  const refusedHeaders = { authorization: `Bearer ${expired}` };
+  const probe = await fetch(url, { headers: refusedHeaders });
+  if (probe.status !== 401) throw new Error(`an expired token got ${probe.status}, not 401`);
+  await load(url, { connections, durationSeconds: 2, headers: refusedHeaders });
+  const refused = await load(url, { connections, durationSeconds: seconds, headers: refusedHeaders });
   await service.stop();
   if (check.non2xx > 0 || check.errors > 0) throw new Error(`the check answered ${check.non2xx} non-2xx and ${check.errors} errors`);
+  if (refused.non2xx === 0 || refused.errors > 0) throw new Error(`the refused check answered ${refused.non2xx} non-2xx and ${refused.errors} errors`);
 
   const ratio = check.requestsPerSecond / base.requestsPerSecond;
   rows.push([`${runtime} bare hello`, fmt(base.requestsPerSecond), `${base.p50}`, `${base.p99}`, "1.00"]);
   rows.push([`${runtime} /api/auth check`, fmt(check.requestsPerSecond), `${check.p50}`, `${check.p99}`, ratio.toFixed(2)]);
+  rows.push([`${runtime} /api/auth refused (401 expired)`, fmt(refused.requestsPerSecond), `${refused.p50}`, `${refused.p99}`, (refused.requestsPerSecond / base.requestsPerSecond).toFixed(2)]);
   ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${BARE_SERVER[runtime]} hello's requests/s, p99 ${check.p99} ms`);
 }
 
-console.log(header("gateway check: /api/auth/* with a valid Bearer token", runtimes));
+console.log(header("gateway check: /api/auth/* with a valid Bearer token, and refused (expired)", runtimes));
 console.log(`authorize benchmark: ${connections} connections, ${seconds} s each, autocannon on the same machine`);
 console.log(table(["server", "req/s", "p50 ms", "p99 ms", "ratio"], rows));
 for (const line of ratios) console.log(line);

@@ -26,6 +26,9 @@ export const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
 /** The server of each runtime's bare baselines (scripts/bench/hello.js, ws-hello.js). */
 export const BARE_SERVER: Readonly<Record<Runtime, string>> = { node: "node:http", deno: "Deno.serve", bun: "Bun.serve" };
 
+/** The bun binary: from npm (node_modules/.bin), or BUN_BINARY. */
+const bunBinary = () => process.env.BUN_BINARY ?? "node_modules/.bin/bun";
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -63,7 +66,7 @@ export function commandFor(runtime: Runtime, file: string, args: string[] = []):
     case "deno":
       return ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
     case "bun":
-      return ["node_modules/.bin/bun", [file, ...args]];
+      return [bunBinary(), ["run", file, ...args]];
   }
 }
 
@@ -202,7 +205,7 @@ export function runtimeVersion(runtime: Runtime): string {
       if (runtime === "node") {
         version = `node ${execFileSync("node", ["--version"], { encoding: "utf8" }).trim()}`;
       } else if (runtime === "bun") {
-        version = `bun ${execFileSync("node_modules/.bin/bun", ["--version"], { encoding: "utf8" }).trim()}`;
+        version = `bun ${execFileSync(bunBinary(), ["--version"], { encoding: "utf8" }).trim()}`;
       } else {
         const lines = execFileSync("node_modules/.bin/deno", ["--version"], { encoding: "utf8" }).trim().split("\n");
         version = `${lines[0]?.replace(/ \(.*\)$/, "")} (${lines[1]?.trim()})`;

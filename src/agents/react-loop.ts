@@ -254,7 +254,13 @@ export async function runTurn(agent: Agent, content: string, uid: number, deps: 
     if (error instanceof LiteLLMError && error.kind === "aborted") {
       publish(endStep(stepNo, { content: STOPPED_MESSAGE, stopped: true }));
     } else if (error instanceof LiteLLMError) {
-      deps.logger.warn("a run ended on a LiteLLM failure", { agentId: agent.id, kind: error.kind, status: error.status, upstream: error.upstreamMessage });
+      deps.logger.warn("a run ended on a LiteLLM failure", {
+        agentId: agent.id,
+        code: error.code,
+        status: error.status,
+        requestId: error.requestId,
+        upstream: error.upstreamMessage,
+      });
       const message = `The model service failed: ${describeLiteLLMFailure(error)}.`;
       publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
     } else {

@@ -40,6 +40,8 @@ export interface StepUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /** Prompt tokens read from the provider's cache (absent in steps saved before it was recorded). */
+  cachedInputTokens?: number;
 }
 
 /** One step of a conversation: the user's message, or one model call with its tool calls. */

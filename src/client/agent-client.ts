@@ -267,10 +267,16 @@ export class AgentClient {
         status: response.status,
         code: "http",
         body: parsed,
+        reason: response.status === 401 ? challengeReason(response.headers.get("www-authenticate")) : undefined,
       });
     }
     return parsed as T;
   }
+}
+
+/** The `error_description` of a Bearer challenge (RFC 6750 §3), e.g. `expired`. */
+function challengeReason(challenge: string | null): string | undefined {
+  return challenge ? /\berror_description="([^"]*)"/.exec(challenge)?.[1] : undefined;
 }
 
 function agentPath(agentId: string, rest = ""): string {

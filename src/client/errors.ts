@@ -34,12 +34,19 @@ export class AgentClientError extends Error {
   readonly code: AgentClientErrorCode;
   /** The parsed error body, when the server sent one. */
   readonly body: unknown;
+  /**
+   * A 401's reason: the `error_description` of its `WWW-Authenticate`
+   * challenge (`expired`, `bad_signature`, `malformed`, ...); undefined when
+   * the server gave none (no token reached it).
+   */
+  readonly reason: string | undefined;
 
-  constructor(message: string, options: { status: number; code: AgentClientErrorCode; body?: unknown; cause?: unknown }) {
+  constructor(message: string, options: { status: number; code: AgentClientErrorCode; body?: unknown; cause?: unknown; reason?: string | undefined }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "AgentClientError";
     this.status = options.status;
     this.code = options.code;
     this.body = options.body;
+    this.reason = options.reason;
   }
 }

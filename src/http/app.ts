@@ -64,8 +64,14 @@ export function callerOf(request: IRequest): JwtUser {
   return (request as AuthedRequest).user;
 }
 
-function denied(result: Exclude<AuthResult, { ok: true }>): Response {
-  return result.status === 401 ? unauthorized() : forbidden();
+/**
+ * The answer to a refused caller. The reason goes to the debug log (never
+ * the token): with it, a token minted with another secret (bad_signature)
+ * is told apart from an expired one.
+ */
+function denied(result: Exclude<AuthResult, { ok: true }>, request: { url: string }, logger: Logger): Response {
+  logger.debug("request refused", { status: result.status, code: result.code, path: new URL(request.url).pathname });
+  return result.status === 401 ? unauthorized(result.code) : forbidden();
 }
 
 /** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
@@ -103,7 +109,7 @@ export function createApp(deps: AppDeps): App {
     }
     const token = new URL(request.url).searchParams.get("access-token") ?? bearerToken(request.headers.get("authorization"));
     const result = verifier.authenticate(token ?? undefined);
-    if (!result.ok) return denied(result);
+    if (!result.ok) return denied(result, request, logger);
     const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
     if (!hooks) return errorResponse(404, "Agent not found");
     // crossws reads the hooks off the response and performs the upgrade.
@@ -112,7 +118,7 @@ export function createApp(deps: AppDeps): App {
 
   const guard = (request: IRequest) => {
     const result = authenticateRequest(verifier, request as unknown as Request);
-    if (!result.ok) return denied(result);
+    if (!result.ok) return denied(result, request, logger);
     (request as AuthedRequest).user = result.user;
   };
   router.all(`${prefix}/agents`, guard);
@@ -121,6 +127,10 @@ export function createApp(deps: AppDeps): App {
   router.get(`${prefix}/agents/whoami`, (request: IRequest) => json({ user: callerOf(request) }));
 
   for (const install of deps.routes ?? []) install(router, prefix);
+
+  // `/` is no route of the API: say where its healthcheck is (in development
+  // the playground's routes, installed above, send a browser to the page first).
+  router.get("/", () => errorResponse(404, `Not found: this is agent-service's API under ${prefix || "/"}; its healthcheck is GET ${prefix}/healthcheck`));
 
   // The gateway check (nginx auth_request, Envoy ext_authz): any method, any
   // path below it, answered before routing. It is on the hot path of every
@@ -133,7 +143,11 @@ export function createApp(deps: AppDeps): App {
       const next = path[checkPrefix.length];
       return next === undefined || next === "/" || next === "?";
     },
-    decide: (input: AuthorizeInput) => authorize(input, verifier, { apiPrefix: prefix }),
+    decide: (input: AuthorizeInput) => {
+      const decision = authorize(input, verifier, { apiPrefix: prefix });
+      if (decision.status !== 200) logger.debug("gateway check refused", { status: decision.status, code: decision.reason });
+      return decision;
+    },
   };
 
   return {

@@ -9,15 +9,21 @@ import type { IRequest } from "itty-router";
 import { describeLiteLLMFailure, type LiteLLMClient, LiteLLMError, type ModelDetails } from "../litellm.ts";
 import type { Logger } from "../log.ts";
 import type { RouteInstaller } from "./app.ts";
-import { errorResponse, json } from "./responses.ts";
+import { json } from "./responses.ts";
 
 /** Logs a LiteLLM failure once, loudly when it is our own misconfiguration. */
 export function logLiteLLMFailure(logger: Logger, what: string, error: LiteLLMError): void {
   if (error.kind === "auth") {
     logger.error(`${what}: LiteLLM rejected LITELLM_MASTER_KEY; fix the service's configuration`, { status: error.status });
   } else {
-    logger.warn(`${what}: ${error.message}`, { kind: error.kind, status: error.status, upstream: error.upstreamMessage });
+    logger.warn(`${what}: ${error.message}`, { code: error.code, status: error.status, requestId: error.requestId, upstream: error.upstreamMessage });
   }
+}
+
+/** The 502 for a LiteLLM failure: our description and the stable code, never LiteLLM's text. */
+function liteLLMFailureResponse(error: LiteLLMError): Response {
+  const retry = error.retryAfterMs !== undefined ? { "retry-after": String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) } : undefined;
+  return json({ error: `Failed to fetch models from LiteLLM: ${describeLiteLLMFailure(error)}`, code: error.code }, 502, retry);
 }
 
 export function modelsRoutes(llm: LiteLLMClient, logger: Logger): RouteInstaller {
@@ -29,7 +35,7 @@ export function modelsRoutes(llm: LiteLLMClient, logger: Logger): RouteInstaller
       } catch (error) {
         if (!(error instanceof LiteLLMError)) throw error;
         logLiteLLMFailure(logger, "fetching the model list", error);
-        return errorResponse(502, `Failed to fetch models from LiteLLM: ${describeLiteLLMFailure(error)}`);
+        return liteLLMFailureResponse(error);
       }
       if (request.query.details !== "true") return json(list);
 
@@ -40,14 +46,15 @@ export function modelsRoutes(llm: LiteLLMClient, logger: Logger): RouteInstaller
         if (!(error instanceof LiteLLMError)) throw error;
         // The list itself is still right; say the details are missing rather than fail.
         logLiteLLMFailure(logger, "fetching model details", error);
-        return json({ ...list, details_error: describeLiteLLMFailure(error) });
+        return json({ ...list, details_error: describeLiteLLMFailure(error), details_error_code: error.code });
       }
       return json({
         ...list,
         data: list.data.map((model) => {
           const info = details.get(model.id);
           if (!info) return model;
-          const { id: _id, ...rest } = info;
+          // The deployment id is LiteLLM's internal hash: not the user's business.
+          const { id: _id, deploymentId: _deployment, ...rest } = info;
           return { ...model, details: rest };
         }),
       });

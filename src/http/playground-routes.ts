@@ -36,6 +36,8 @@ export interface DevTokenClaims {
 export interface PlaygroundOptions {
   /** Development mode: the page offers to mint tokens, and `POST /dev/token` answers. */
   readonly devMode: boolean;
+  /** `GET /` redirects to the page (development: a newcomer opening the bare address finds it). */
+  readonly rootRedirect?: boolean;
   /** Signs development tokens; without it there is no minting, even in development mode. */
   readonly mintToken?: (claims: DevTokenClaims) => string;
   readonly logger?: Logger;
@@ -83,7 +85,8 @@ const DEFAULT_ASSETS_DIR = new URL("../playground/", import.meta.url);
  * - `GET ${prefix}/playground` → 308 to `${prefix}/playground/` (relative asset URLs need the slash);
  * - `GET ${prefix}/playground/`, `/style.css`, `/app.js`, `/client.js`: the page, with a strict CSP;
  * - `GET ${prefix}/playground/config` → `{devTokens, apiPrefix}`;
- * - `POST ${prefix}/dev/token` → `{token, expiresInSeconds, user}` when minting is on, else 404.
+ * - `POST ${prefix}/dev/token` → `{token, expiresInSeconds, user}` when minting is on, else 404;
+ * - with `rootRedirect`, `GET /` → 302 to the page.
  *
  * @example
  * ```ts
@@ -129,6 +132,11 @@ export function playgroundRoutes(options: PlaygroundOptions): RouteInstaller {
     router.get(`${base}/app.js`, () => serve("app.js"));
     router.get(`${base}/client.js`, () => serve("client.js"));
     router.get(`${base}/config`, () => json({ devTokens, apiPrefix: prefix }));
+    if (options.rootRedirect) {
+      // The body is for curl users, who do not follow the redirect.
+      router.get("/", () =>
+        json({ playground: `${base}/`, healthcheck: `${prefix}/healthcheck` }, 302, { location: `${base}/` }));
+    }
 
     router.post(`${prefix}/dev/token`, async (request: IRequest) => {
       if (!devTokens || !options.mintToken) return errorResponse(404, "Not found");

@@ -8,7 +8,7 @@
  * @module
  */
 import { FastResponse } from "srvx";
-import { WWW_AUTHENTICATE } from "../auth.ts";
+import { type RefusalCode, WWW_AUTHENTICATE } from "../auth.ts";
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } as const;
 
@@ -26,8 +26,9 @@ export function errorResponse(status: number, message: string, headers?: Record<
 }
 
 
-export function unauthorized(): Response {
-  return errorResponse(401, "Unauthorized", { "www-authenticate": WWW_AUTHENTICATE });
+/** 401 with the RFC 6750 challenge for why (see `WWW_AUTHENTICATE`); the body stays the same for every reason. */
+export function unauthorized(code: RefusalCode): Response {
+  return errorResponse(401, "Unauthorized", { "www-authenticate": WWW_AUTHENTICATE[code] });
 }
 
 export function forbidden(): Response {

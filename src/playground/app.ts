@@ -1,7 +1,9 @@
 /**
  * The playground page: sign in with a token (pasted, or minted in development
  * mode), see the models, create, select and delete agents, chat with streamed
- * text and tool steps, stop a run, and watch the workflow the agent builds.
+ * text and tool steps, stop a run, watch the workflow the agent builds, and
+ * move about the conversation's step tree (check out an earlier step, see
+ * where it branched and which branch is current).
  *
  * Security: the token lives in this tab's sessionStorage only, is never put
  * in the page's URL and never logged; every text from the server or the
@@ -20,11 +22,13 @@ import {
   type ConnectionStatus,
   type ReactConnection,
   type ReActStep,
-  type ToolResultRecord,
 } from "../client/index.ts";
+import { h } from "./dom.ts";
+import { stepElement as renderStep } from "./messages.ts";
+import { buildStepTree, forksOnPath, type StepTree } from "./step-tree.ts";
+import { branchMarker, renderStepTree, type StepTreeActions } from "./step-tree-view.ts";
+import { readToken, refusedBecause, storeToken, takeTokenFromFragment, tokenExpiry } from "./token.ts";
 import { layoutWorkflow, parseWorkflow, renderWorkflowSvg } from "./workflow-graph.ts";
-
-const TOKEN_KEY = "agent-service.playground.token";
 
 interface PlaygroundConfig {
   devTokens: boolean;
@@ -35,13 +39,6 @@ function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (!element) throw new Error(`the page has no #${id}`);
   return element as T;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== undefined) element.textContent = text;
-  return element;
 }
 
 const ui = {
@@ -68,30 +65,10 @@ const ui = {
   stop: byId<HTMLButtonElement>("stop"),
   graph: byId("workflow-graph"),
   workflowNote: byId("workflow-note"),
+  stepTree: byId("step-tree"),
+  treeNote: byId("tree-note"),
   toast: byId("toast"),
 };
-
-// --- token -------------------------------------------------------------------
-
-const readToken = (): string => sessionStorage.getItem(TOKEN_KEY) ?? "";
-
-function storeToken(token: string): void {
-  const clean = token.trim().replace(/^Bearer\s+/i, "");
-  if (clean) sessionStorage.setItem(TOKEN_KEY, clean);
-  else sessionStorage.removeItem(TOKEN_KEY);
-}
-
-/** The token's `exp`, read from its payload (display only: the server verifies). */
-function tokenExpiry(token: string): Date | undefined {
-  try {
-    const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === "number" ? new Date(exp * 1000) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 // --- state -------------------------------------------------------------------
 
@@ -100,14 +77,24 @@ let config: PlaygroundConfig = { devTokens: false, apiPrefix: "/api" };
 let agents: AgentInfo[] = [];
 let selectedId: string | undefined;
 let connection: ReactConnection | undefined;
+/** The path from the root to HEAD: the conversation as it is now. */
 let steps: ReActStep[] = [];
+/** Every step of the agent (all branches), and HEAD: the step tree. */
+let allSteps: ReActStep[] = [];
+let headId: string | null = null;
+/** Answers to older tree requests are dropped. */
+let treeTicket = 0;
+/** Bumped at every sign-in and sign-out: answers meant for an earlier one are dropped. */
+let session = 0;
+/** The token was accepted (whoami answered). */
+let signedIn = false;
 let agentState: AgentState | undefined;
 let workflowTimer: ReturnType<typeof setTimeout> | undefined;
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
 
 function describeError(error: unknown): string {
   if (error instanceof AgentClientError) {
-    if (error.status === 401) return "The token was refused (401 Unauthorized): paste or mint a new one.";
+    if (error.status === 401) return refusedBecause(error.reason);
     if (error.status === 403) return "This token's role may not use agents (403 Forbidden).";
     return error.status ? `${error.message} (HTTP ${error.status})` : error.message;
   }
@@ -122,39 +109,40 @@ function toast(message: string, kind: "info" | "error" = "info"): void {
   toastTimer = setTimeout(() => (ui.toast.hidden = true), kind === "error" ? 6000 : 3000);
 }
 
-/** Runs an async UI action; a failure becomes a toast, never an unhandled rejection. */
+/**
+ * Runs an async UI action; a failure becomes a toast, never an unhandled
+ * rejection. A refused token (401) also signs out, so nothing of the
+ * previous user stays on screen.
+ */
 function act(action: () => Promise<void>): void {
-  action().catch((error: unknown) => toast(describeError(error), "error"));
+  action().catch((error: unknown) => {
+    toast(describeError(error), "error");
+    if (error instanceof AgentClientError && error.status === 401) showSignedOut(describeError(error));
+  });
 }
 
 // --- sign-in, models, agents ---------------------------------------------------
 
 async function signIn(): Promise<void> {
   const previous = selectedId;
+  session++;
   closeConnection();
   const token = readToken();
   ui.tokenInput.value = "";
   ui.tokenInput.placeholder = token ? "stored · paste to replace" : "eyJhbGciOiJIUzI1NiIs…";
   if (!token) {
-    ui.whoami.textContent = "not signed in";
-    ui.tokenStatus.textContent = config.devTokens ? "Paste a token, or mint one below." : "Paste a token to start.";
-    ui.tokenStatus.classList.remove("error");
-    renderModels(undefined);
-    agents = [];
-    renderAgents();
-    selectAgent(undefined);
+    showSignedOut(config.devTokens ? "Paste a token, or mint one below." : "Paste a token to start.", false);
     return;
   }
   try {
     const user = await client.whoami();
     const expiry = tokenExpiry(token);
+    signedIn = true;
     ui.whoami.textContent = `${user.name} · uid ${user.uid} · ${user.role}`;
     ui.tokenStatus.textContent = expiry ? `Signed in; the token expires at ${expiry.toLocaleTimeString()}.` : "Signed in.";
     ui.tokenStatus.classList.remove("error");
   } catch (error) {
-    ui.whoami.textContent = "not signed in";
-    ui.tokenStatus.textContent = describeError(error);
-    ui.tokenStatus.classList.add("error");
+    showSignedOut(describeError(error));
     return;
   }
   await Promise.all([refreshModels(), refreshAgents()]);
@@ -162,12 +150,30 @@ async function signIn(): Promise<void> {
   if (previous && agents.some((agent) => agent.id === previous)) selectAgent(previous);
 }
 
+/**
+ * No one is signed in (no token, or it was refused): nothing of the previous
+ * user stays on screen (models, agents, conversation, workflow, step tree),
+ * and "Create agent" is off.
+ */
+function showSignedOut(message: string, isError = true): void {
+  session++;
+  signedIn = false;
+  ui.whoami.textContent = "not signed in";
+  ui.tokenStatus.textContent = message;
+  ui.tokenStatus.classList.toggle("error", isError);
+  renderModels(undefined);
+  agents = [];
+  renderAgents();
+  selectAgent(undefined);
+}
+
 async function refreshModels(): Promise<void> {
+  const mine = session;
   try {
     const list = await client.listModels({ details: true });
-    renderModels(list.data.map((model) => ({ id: model.id, tags: modelTags(model.details, model.owned_by) })));
+    if (mine === session) renderModels(list.data.map((model) => ({ id: model.id, tags: modelTags(model.details, model.owned_by) })));
   } catch (error) {
-    renderModels(undefined, describeError(error));
+    if (mine === session) renderModels(undefined, describeError(error));
   }
 }
 
@@ -203,7 +209,11 @@ function renderModels(models: { id: string; tags: string[] }[] | undefined, erro
 }
 
 async function refreshAgents(): Promise<void> {
-  agents = await client.listAgents();
+  const mine = session;
+  const list = await client.listAgents();
+  // An answer for a previous sign-in (another user's agents) is dropped.
+  if (mine !== session) return;
+  agents = list;
   renderAgents();
   if (selectedId && !agents.some((agent) => agent.id === selectedId)) selectAgent(undefined);
 }
@@ -211,7 +221,7 @@ async function refreshAgents(): Promise<void> {
 function renderAgents(): void {
   ui.agentList.replaceChildren();
   if (agents.length === 0) {
-    ui.agentList.append(h("li", "hint", readToken() ? "No agents yet." : ""));
+    ui.agentList.append(h("li", "hint", signedIn ? "No agents yet." : ""));
     return;
   }
   for (const agent of agents) {
@@ -220,7 +230,12 @@ function renderAgents(): void {
     item.classList.toggle("selected", agent.id === selectedId);
     const pick = h("button", "pick");
     pick.type = "button";
-    pick.append(h("span", undefined, agent.name), h("small", undefined, `${agent.modelType} · ${agent.state}`));
+    // The state is a badge of its own: a long model name must not cut it off.
+    const top = h("span", "pick-top");
+    const state = h("span", "badge agent-state", agent.state);
+    state.dataset.state = agent.state;
+    top.append(h("span", "pick-name", agent.name), state);
+    pick.append(top, h("small", "pick-model", agent.modelType));
     pick.addEventListener("click", () => selectAgent(agent.id));
     const remove = h("button", "delete", "✕");
     remove.type = "button";
@@ -250,9 +265,13 @@ function selectAgent(agentId: string | undefined): void {
   closeConnection();
   selectedId = agentId;
   steps = [];
+  allSteps = [];
+  headId = null;
+  treeTicket++;
   agentState = undefined;
   renderAgents();
   renderSteps();
+  renderTree();
   setAgentState(undefined);
   const agent = agents.find((a) => a.id === agentId);
   ui.chatTitle.textContent = agent ? `${agent.name} · ${agent.modelType}` : "No agent selected";
@@ -268,24 +287,35 @@ function selectAgent(agentId: string | undefined): void {
   });
   current.on("init", (event) => {
     steps = event.steps;
-    renderSteps();
+    // The path until the whole tree arrives.
+    allSteps = [...event.steps];
+    headId = event.headId;
     setAgentState(event.state);
+    renderSteps();
+    refreshTree();
   });
   current.on("state", (event) => setAgentState(event.state));
   current.on("delta", (event) => appendDelta(event.messageId, event.stepId, event.text));
   current.on("step", (event) => {
+    addToTree(event.step);
     addStep(event.step);
     scheduleWorkflowRefresh();
   });
   current.on("complete", (event) => {
     setAgentState(event.state);
     scheduleWorkflowRefresh();
+    refreshTree();
     act(refreshAgents);
   });
   current.on("error", (event) => toast(event.error, "error"));
+  // A checkout (from this tab or another) or a clear: the conversation, the workflow and the tree follow.
   current.on("headChange", (event) => {
     steps = event.steps;
+    headId = event.headId;
+    if (event.headId === null) allSteps = [];
     renderSteps();
+    renderTree();
+    refreshTree();
     const workflow = parseWorkflow(event.workflowContent);
     if (workflow) renderWorkflow(workflow);
     else scheduleWorkflowRefresh();
@@ -329,15 +359,33 @@ function setConnection(state: string, text: string): void {
 }
 
 function setAgentState(state: AgentState | undefined): void {
+  const wasBusy = isBusy();
   agentState = state;
   ui.agentState.dataset.state = state ?? "idle";
   ui.agentState.textContent = state ?? "";
   updateComposer();
+  // The sidebar shows the selected agent's state as it changes, not only after the run.
+  const listed = agents.find((agent) => agent.id === selectedId);
+  if (listed && state && listed.state !== state) {
+    listed.state = state;
+    renderAgents();
+  }
+  // Checkout buttons are off while a run is going.
+  if (wasBusy !== isBusy()) {
+    renderTree();
+    for (const button of ui.messages.querySelectorAll<HTMLButtonElement>(".checkout, .branch-marker button")) {
+      button.disabled = isBusy() || button.dataset.edge === "true";
+    }
+  }
+}
+
+function isBusy(): boolean {
+  return agentState === "GENERATING" || agentState === "STOPPING";
 }
 
 function updateComposer(): void {
   const usable = connection !== undefined && connection.status.state !== "closed";
-  const busy = agentState === "GENERATING" || agentState === "STOPPING";
+  const busy = isBusy();
   ui.message.disabled = !usable;
   ui.send.disabled = !usable || busy;
   ui.stop.disabled = !usable || agentState !== "GENERATING";
@@ -358,7 +406,12 @@ function renderSteps(): void {
     ui.messages.append(h("p", "hint empty", selectedId ? "No messages yet. Say something." : "Create or select an agent, then say something."));
     return;
   }
-  for (const step of steps) ui.messages.append(stepElement(step));
+  const forks = new Map(forksOnPath(currentTree()).map((fork) => [fork.node.step.id, fork]));
+  steps.forEach((step, index) => {
+    const fork = forks.get(step.id);
+    if (fork) ui.messages.append(branchMarker(fork, treeActions()));
+    ui.messages.append(stepElement(step, index === steps.length - 1));
+  });
   scrollDown(true);
 }
 
@@ -367,12 +420,20 @@ function addStep(step: ReActStep): void {
   ui.messages.querySelector(".empty")?.remove();
   ui.messages.querySelector(`[data-stream="${CSS.escape(`${step.messageId}:${step.stepId}`)}"]`)?.remove();
   const index = steps.findIndex((s) => s.id === step.id);
-  const element = stepElement(step);
   const existing = ui.messages.querySelector(`[data-step-id="${CSS.escape(step.id)}"]`);
-  if (index >= 0) steps[index] = step;
-  else steps.push(step);
-  if (existing) existing.replaceWith(element);
-  else ui.messages.append(element);
+  if (index >= 0) {
+    steps[index] = step;
+    existing?.replaceWith(stepElement(step, index === steps.length - 1));
+  } else {
+    // The new step is HEAD: the previous one gets its checkout button.
+    const previous = steps.at(-1);
+    steps.push(step);
+    if (previous) ui.messages.querySelector(`[data-step-id="${CSS.escape(previous.id)}"]`)?.replaceWith(stepElement(previous, false));
+    // A message sent from a checked-out step starts a branch: mark it.
+    const fork = forksOnPath(currentTree()).find((f) => f.node.step.id === step.id);
+    if (fork) ui.messages.append(branchMarker(fork, treeActions()));
+    ui.messages.append(stepElement(step, true));
+  }
   scrollDown(follow);
 }
 
@@ -392,58 +453,82 @@ function appendDelta(messageId: string, stepId: number, text: string): void {
   scrollDown(follow);
 }
 
-function stepElement(step: ReActStep): HTMLElement {
-  const element = h("div", `msg ${step.role}`);
-  element.dataset.stepId = step.id;
-  element.dataset.role = step.role;
-  if (step.stopped) element.classList.add("stopped");
-  if (step.error) element.classList.add("failed");
-  const hasTools = (step.toolCalls?.length ?? 0) > 0;
-  if (step.content || !hasTools) element.append(h("div", "bubble", step.content || "(no text)"));
-
-  const results = new Map<string, ToolResultRecord>((step.toolResults ?? []).map((result) => [result.toolCallId, result]));
-  for (const call of step.toolCalls ?? []) element.append(toolCard(call.toolName, call.input, results.get(call.toolCallId)));
-
-  const meta = h("div", "meta");
-  meta.append(h("span", undefined, new Date(step.timestamp).toLocaleTimeString()));
-  if (step.usage) meta.append(h("span", undefined, `${step.usage.totalTokens} tokens`));
-  if (step.stopped) meta.append(h("span", "flag stopped", "stopped"));
-  if (step.error) meta.append(h("span", "flag failed", "failed"));
-  element.append(meta);
-  return element;
+function stepElement(step: ReActStep, isHead: boolean): HTMLElement {
+  const actions = treeActions();
+  return renderStep(step, { isHead, busy: actions.busy, checkout: actions.checkout });
 }
 
-function compactJson(value: unknown): string {
-  try {
-    return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+// --- the step tree ------------------------------------------------------------------
+
+function currentTree(): StepTree {
+  return buildStepTree(allSteps, headId);
+}
+
+function treeActions(): StepTreeActions {
+  return {
+    busy: isBusy(),
+    checkout: (stepId) => {
+      const agentId = selectedId;
+      if (!agentId) return;
+      // The service answers every socket of the agent with headChange: the page follows from there.
+      act(async () => {
+        await client.checkout(agentId, stepId);
+      });
+    },
+  };
+}
+
+/** A step just made (or updated) by a run: it joins the tree, and a new one becomes HEAD. */
+function addToTree(step: ReActStep): void {
+  const index = allSteps.findIndex((s) => s.id === step.id);
+  if (index >= 0) allSteps[index] = step;
+  else {
+    allSteps.push(step);
+    headId = step.id;
   }
+  renderTree();
 }
 
-function prettyJson(value: unknown): string {
-  try {
-    return typeof value === "string" ? value : JSON.stringify(value, null, 2) ?? String(value);
-  } catch {
-    return String(value);
-  }
+function renderTree(): void {
+  const tree = currentTree();
+  renderStepTree(ui.stepTree, tree, treeActions());
+  const forks = forksOnPath(tree).length;
+  ui.treeNote.textContent = !selectedId
+    ? "No agent selected."
+    : tree.byId.size === 0
+    ? "No steps yet."
+    : `${tree.byId.size} ${tree.byId.size === 1 ? "step" : "steps"}, ${forks === 0 ? "one branch" : `branched ${forks} ${forks === 1 ? "time" : "times"} on the way to HEAD`}. Click a step to go back to it.`;
 }
 
-function toolCard(name: string, input: unknown, result: ToolResultRecord | undefined): HTMLElement {
-  const card = h("details", "tool-card");
-  if (result?.isError) card.classList.add("error");
-  const summary = h("summary");
-  const args = compactJson(input);
-  summary.append(
-    h("span", "tool-name", name),
-    h("code", undefined, args.length > 90 ? `${args.slice(0, 89)}…` : args),
-    h("span", "tool-status", result ? (result.isError ? "✗ error" : "✓ done") : "… running"),
+function markersOf(tree: StepTree): string {
+  return forksOnPath(tree).map((fork) => `${fork.node.step.id}:${fork.branch}/${fork.siblings.length}`).join(" ");
+}
+
+function markersOnPage(): string {
+  return [...ui.messages.querySelectorAll<HTMLElement>(".branch-marker")]
+    .map((marker) => `${marker.dataset.forkStepId}:${marker.dataset.branch}/${marker.dataset.branches}`)
+    .join(" ");
+}
+
+/** Fetches the whole tree (every branch): the socket sends only the path to HEAD. */
+function refreshTree(): void {
+  const agentId = selectedId;
+  if (!agentId) return;
+  const ticket = ++treeTicket;
+  client.getSteps(agentId).then(
+    (answer) => {
+      if (ticket !== treeTicket || selectedId !== agentId) return;
+      allSteps = answer.steps;
+      headId = answer.headId;
+      renderTree();
+      // Branch markers in the conversation need the siblings only the tree knows:
+      // redraw it when they change (not otherwise: that would lose the reader's scroll).
+      if (!isBusy() && markersOf(currentTree()) !== markersOnPage()) renderSteps();
+    },
+    (error: unknown) => {
+      if (ticket === treeTicket && selectedId === agentId) ui.treeNote.textContent = describeError(error);
+    },
   );
-  const body = h("div", "tool-body");
-  body.append(h("h4", undefined, "Input"), h("pre", undefined, prettyJson(input)));
-  if (result) body.append(h("h4", undefined, result.isError ? "Error" : "Result"), h("pre", undefined, result.output));
-  card.append(summary, body);
-  return card;
 }
 
 // --- the workflow ------------------------------------------------------------------
@@ -574,24 +659,17 @@ function wire(): void {
   });
 }
 
-/**
- * `npm run demo` prints the page's URL with `#token=…`: a fragment never
- * reaches a server or its logs. Take it into sessionStorage and drop it from
- * the address bar at once.
- */
-function takeTokenFromFragment(): void {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (!match?.[1]) return;
-  storeToken(decodeURIComponent(match[1]));
-  history.replaceState(null, "", location.pathname + location.search);
-}
-
 async function main(): Promise<void> {
   takeTokenFromFragment();
   config = await loadConfig();
   client = new AgentClient({ baseUrl: config.apiPrefix, getToken: readToken });
   ui.mintForm.hidden = !config.devTokens;
   wire();
+  // Opening the demo URL in a tab that already shows the page changes only
+  // the fragment: no reload, so the new token is taken here.
+  addEventListener("hashchange", () => {
+    if (takeTokenFromFragment()) act(signIn);
+  });
   await signIn();
   document.body.dataset.ready = "true";
 }

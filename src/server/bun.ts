@@ -31,6 +31,7 @@ interface BunNamespace {
     hostname: string;
     port: number;
     development: boolean;
+    reusePort: boolean;
     fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
     error(error: unknown): Response;
     websocket: unknown;
@@ -50,6 +51,10 @@ export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
     port: options.port,
     // Development mode would answer an uncaught error with its stack trace.
     development: false,
+    // Outside development mode Bun sets SO_REUSEPORT unless told not to: a
+    // second service on the same port would then share it silently instead
+    // of failing with EADDRINUSE (checked with Bun 1.4.5).
+    reusePort: false,
     // No maxRequestBodySize: Bun answers a bare 413 before the app sees the
     // request. The app refuses bodies over maxBodyBytes itself, with its JSON
     // 413, by Content-Length and while reading; Bun's default stays the backstop.

@@ -11,13 +11,12 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { freePort } from "../../scripts/bench/lib.ts";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.ts";
 
 test("npm run demo: the printed URL signs in, and the demo model builds a four-operator workflow in the page", { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "demo-e2e-"));
-  const port = await freePort();
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), AGENT_STATE_DIR: dir };
+  // PORT=0, as the README offers: the printed URLs must carry the port the service got.
+  const env: Record<string, string | undefined> = { ...process.env, PORT: "0", AGENT_STATE_DIR: dir };
   delete env.LITELLM_BASE_URL;
   delete env.AUTH_JWT_SECRET;
   delete env.AGENT_ENV;
@@ -30,11 +29,22 @@ test("npm run demo: the printed URL signs in, and the demo model builds a four-o
     let url: string | undefined;
     for (let i = 0; i < 600 && !url; i++) {
       if (demo.exitCode !== null) throw new Error(`demo exited: ${output}`);
-      url = /^\s+(http:\/\/localhost:\d+\/api\/playground\/#token=\S+)$/m.exec(output)?.[1];
+      url = /^\s+(http:\/\/127\.0\.0\.1:\d+\/api\/playground\/#token=\S+)$/m.exec(output)?.[1];
       if (!url) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(url, `the demo printed the playground URL:\n${output}`);
-    assert.match(output, /curl -H "Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+" http:\/\/localhost:\d+\/api\/agents\/models/);
+    const port = new URL(url).port;
+    assert.notEqual(port, "0");
+    assert.match(output, new RegExp(`listening on 0\\.0\\.0\\.0:${port},`), "the banner names the same port");
+    const pid = /^agent-service \(\w+ [^,]+, pid (\d+)\)/m.exec(output)?.[1];
+    assert.equal(pid, String(demo.pid), "the demo process is the service");
+    assert.match(output, new RegExp(`^demo: Ctrl-C stops it \\(or kill ${pid}\\); agents stay in `, "m"), "how to stop it");
+    const curl = /curl -H "Authorization: Bearer ([\w-]+\.[\w-]+\.[\w-]+)" (http:\/\/127\.0\.0\.1:(\d+)\/api\/agents\/models)/.exec(output);
+    assert.ok(curl, output);
+    assert.equal(curl[3], port);
+    const models = await fetch(curl[2]!, { headers: { authorization: `Bearer ${curl[1]}` } });
+    assert.equal(models.status, 200, "the printed curl line works");
+    await models.body?.cancel();
     assert.match(output, /scripted demo model \("demo-scripted-copilot", not an LLM\)/);
 
     browser = await launchBrowser();

@@ -10,66 +10,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { AgentToolkit } from "../../src/agents/agent.ts";
-import { BASIC_SYSTEM_PROMPT } from "../../src/agents/basic-toolkit.ts";
-import type { Tool } from "../../src/agents/tool.ts";
-import type { WorkflowContent } from "../../src/client/types.ts";
-import { launchBrowser, type PlaygroundService, startPlaygroundService, type TestBrowser } from "../helpers/browser.ts";
+import { withPlaygroundPage, workflowToolkit } from "../helpers/browser.ts";
 import { mintToken } from "../helpers/tokens.ts";
 
 const OUTPUT_DIR = new URL("../../test-output/", import.meta.url);
 const SCREENSHOT = new URL("playground.png", OUTPUT_DIR);
 
-/** A small stand-in for the workflow copilot: one tool that adds an operator (and a link from the previous one). */
-function workflowToolkit(): AgentToolkit {
-  let workflow: WorkflowContent = { operators: [], operatorPositions: {}, links: [] };
-  const addOperator: Tool = {
-    name: "add_operator",
-    description: "Adds an operator to the workflow, linked after another one",
-    parameters: {
-      type: "object",
-      properties: { operatorType: { type: "string" }, displayName: { type: "string" }, after: { type: "string" } },
-      required: ["operatorType"],
-    },
-    run: (input) => {
-      const { operatorType, displayName, after } = input as { operatorType: string; displayName?: string; after?: string };
-      const operatorID = `${operatorType}-${workflow.operators.length + 1}`;
-      workflow.operators.push({ operatorID, operatorType, operatorProperties: {}, ...(displayName ? { customDisplayName: displayName } : {}) });
-      workflow.operatorPositions[operatorID] = { x: 80 + 260 * (workflow.operators.length - 1), y: 120 + 60 * ((workflow.operators.length - 1) % 2) };
-      if (after) {
-        workflow.links.push({
-          linkID: `link-${workflow.links.length + 1}`,
-          source: { operatorID: after, portID: "output-0" },
-          target: { operatorID, portID: "input-0" },
-        });
-      }
-      return `Added ${operatorID}`;
-    },
-  };
-  return {
-    tools: () => [addOperator],
-    systemPrompt: () => BASIC_SYSTEM_PROMPT,
-    snapshot: () => structuredClone(workflow),
-    restore: (snapshot) => {
-      workflow = structuredClone(snapshot as WorkflowContent);
-    },
-    describe: () => ({ workflow: structuredClone(workflow) }),
-  };
-}
-
 test("the playground: sign in, models, create, chat with streaming and tool steps, workflow graph, stop, delete", { timeout: 120_000 }, async () => {
-  let service: PlaygroundService | undefined;
-  let browser: TestBrowser | undefined;
-  try {
-    service = await startPlaygroundService({ toolkits: () => workflowToolkit() });
-    browser = await launchBrowser();
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    const problems: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warning") problems.push(`${message.type()}: ${message.text()}`);
-    });
-    page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  await withPlaygroundPage({ toolkits: () => workflowToolkit() }, async ({ service, page, problems }) => {
     const token = mintToken({ userId: 1, sub: "alice", email: "alice@example.com" });
 
     // The page loads without a token, and offers minting (development mode).
@@ -167,8 +115,5 @@ test("the playground: sign in, models, create, chat with streaming and tool step
 
     assert.deepEqual(problems, [], "no console errors (a CSP violation would be one)");
     assert.ok(!service.logs.join("\n").includes(token), "the service never logged the token");
-  } finally {
-    await browser?.close();
-    await service?.close();
-  }
+  });
 });

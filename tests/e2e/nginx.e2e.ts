@@ -102,10 +102,17 @@ describe("nginx auth_request in front of the service (deploy/nginx/nginx.conf)",
   test("no, garbage and expired tokens are 401 with WWW-Authenticate; INACTIVE 403; REGULAR and ADMIN 200", async () => {
     await withStack(async (nginx) => {
       const get = (authorization?: string) => fetch(`${nginx.url}/api/agents`, { headers: authorization ? { authorization } : {} });
-      for (const [name, authorization] of [["none", undefined], ["garbage", "Bearer garbage"], ["expired", `Bearer ${mintToken({ expiresIn: -3600 })}`]] as const) {
+      for (
+        const [name, authorization, challenge] of [
+          ["none", undefined, "Bearer"],
+          ["garbage", "Bearer garbage", 'Bearer error="invalid_token", error_description="malformed"'],
+          ["expired", `Bearer ${mintToken({ expiresIn: -3600 })}`, 'Bearer error="invalid_token", error_description="expired"'],
+        ] as const
+      ) {
         const response = await get(authorization);
         assert.equal(response.status, 401, name);
-        assert.equal(response.headers.get("www-authenticate"), 'Bearer error="invalid_token"', name);
+        // nginx passes the check's challenge through, error_description included.
+        assert.equal(response.headers.get("www-authenticate"), challenge, name);
         await response.body?.cancel();
       }
       for (const role of ["INACTIVE", "RESTRICTED"]) {

@@ -18,6 +18,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -29,6 +30,25 @@ import { bearer, mintToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { openSocket } from "../helpers/socket.ts";
 
 const MASTER_KEY = "sk-process-test-master-key-55aa";
+
+/** Everything a child writes to stdout and stderr, so far. */
+function collect(child: ChildProcess): () => string {
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  return () => output;
+}
+
+/** Waits (at most 30 s) for a line of the child's output matching `pattern`. */
+async function waitForLine(child: ChildProcess, output: () => string, pattern: RegExp): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const line = output().split("\n").find((l) => pattern.test(l));
+    if (line) return line;
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no line matching ${pattern}:\n${output()}`);
+}
 
 interface ServiceProcess {
   readonly url: string;
@@ -131,6 +151,59 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test("PORT=0: the banner and the healthcheck line name the port the service got, and it answers there", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "process-port0-"));
+      const [command, args] = commandFor(runtime, "src/main.ts");
+      const child = spawn(command, args, {
+        env: { ...process.env, PORT: "0", HOST: "127.0.0.1", AUTH_JWT_SECRET: TEST_SECRET, AGENT_STATE_DIR: dir, LITELLM_MASTER_KEY: MASTER_KEY },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const output = collect(child);
+      try {
+        const banner = await waitForLine(child, output, /^agent-service \(/);
+        const listening = /listening on 127\.0\.0\.1:(\d+),/.exec(banner)?.[1];
+        const healthcheck = /healthcheck: (http:\/\/127\.0\.0\.1:(\d+)\/api\/healthcheck)$/.exec(banner);
+        assert.ok(listening && healthcheck, banner);
+        assert.notEqual(listening, "0");
+        assert.equal(healthcheck[2], listening, "the banner and the healthcheck URL agree");
+        const response = await fetch(healthcheck[1]!);
+        assert.equal(response.status, 200);
+        await response.body?.cancel();
+        // Development (AGENT_ENV unset): the bare address sends a browser to the playground.
+        const root = await fetch(`http://127.0.0.1:${listening}/`, { redirect: "manual" });
+        assert.equal(root.status, 302);
+        assert.equal(root.headers.get("location"), "/api/playground/");
+        await root.body?.cancel();
+      } finally {
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    test("a taken port: exit 1 with one sentence naming the port and how to pick another, no stack trace", async () => {
+      const dir = await mkdtemp(join(tmpdir(), "process-taken-"));
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      const port = (taken.address() as AddressInfo).port;
+      try {
+        const [command, args] = commandFor(runtime, "src/main.ts");
+        const child = spawn(command, args, {
+          env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", AUTH_JWT_SECRET: TEST_SECRET, AGENT_STATE_DIR: dir, LITELLM_MASTER_KEY: MASTER_KEY },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        const output = collect(child);
+        const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+        assert.equal(code, 1, output());
+        assert.match(output(), new RegExp(`^agent-service: cannot listen: port ${port} is already in use on 127\\.0\\.0\\.1 .*PORT=${port + 1}`, "m"));
+        assert.doesNotMatch(output(), /\n\s+at |EADDRINUSE/, "no stack trace, no errno");
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
     test("a bad operator catalog or a bad setting stops the start with one clear message", async () => {
       const dir = await mkdtemp(join(tmpdir(), "process-badcat-"));
       try {
@@ -164,7 +237,7 @@ for (const runtime of RUNTIMES) {
 
         const anonymous = await fetch(`${service.url}/api/agents`);
         assert.equal(anonymous.status, 401);
-        assert.equal(anonymous.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+        assert.equal(anonymous.headers.get("www-authenticate"), "Bearer", "RFC 6750 §3.1: no error without credentials");
         assert.deepEqual(await anonymous.json(), { error: "Unauthorized" });
 
         const id = await createAgent(service);

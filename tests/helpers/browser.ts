@@ -8,8 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { type BrowserContext, chromium } from "playwright-core";
-import type { ToolkitFactory } from "../../src/agents/agent.ts";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { AgentToolkit, ToolkitFactory } from "../../src/agents/agent.ts";
+import { BASIC_SYSTEM_PROMPT } from "../../src/agents/basic-toolkit.ts";
+import type { Tool } from "../../src/agents/tool.ts";
+import type { WorkflowContent } from "../../src/client/types.ts";
 import { TokenVerifier } from "../../src/auth.ts";
 import { type DevTokenClaims, playgroundRoutes } from "../../src/http/playground-routes.ts";
 import { signJwt } from "../../src/jwt.ts";
@@ -76,6 +79,16 @@ export async function launchBrowser(viewport = { width: 1440, height: 900 }): Pr
   };
 }
 
+/** What the page complains about (console errors and warnings, a CSP violation among them, and uncaught errors), collected as it happens. */
+export function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") problems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  return problems;
+}
+
 export interface PlaygroundService extends Service {
   readonly url: string;
   readonly server: RunningServer;
@@ -93,8 +106,8 @@ export function mintDevToken(claims: DevTokenClaims): string {
 }
 
 /** The service with the playground (development mode) in front of a scripted upstream. */
-export async function startPlaygroundService(options: { toolkits: ToolkitFactory; devMode?: boolean }): Promise<PlaygroundService> {
-  const upstream = await startScriptedLLM({ models: ["scripted-model"] });
+export async function startPlaygroundService(options: { toolkits: ToolkitFactory; devMode?: boolean; models?: string[] }): Promise<PlaygroundService> {
+  const upstream = await startScriptedLLM({ models: options.models ?? ["scripted-model"] });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
   const llm = new LiteLLMClient({ baseUrl: upstream.url, masterKey: MASTER_KEY, logger, requestTimeoutMs: 10_000, firstTokenTimeoutMs: 10_000 });
@@ -131,5 +144,65 @@ export async function startPlaygroundService(options: { toolkits: ToolkitFactory
     await server?.close(true);
     await upstream.close();
     throw error;
+  }
+}
+
+/** A small stand-in for the workflow copilot: one tool that adds an operator (and a link from the previous one). */
+export function workflowToolkit(): AgentToolkit {
+  let workflow: WorkflowContent = { operators: [], operatorPositions: {}, links: [] };
+  const addOperator: Tool = {
+    name: "add_operator",
+    description: "Adds an operator to the workflow, linked after another one",
+    parameters: {
+      type: "object",
+      properties: { operatorType: { type: "string" }, displayName: { type: "string" }, after: { type: "string" } },
+      required: ["operatorType"],
+    },
+    run: (input) => {
+      const { operatorType, displayName, after } = input as { operatorType: string; displayName?: string; after?: string };
+      const operatorID = `${operatorType}-${workflow.operators.length + 1}`;
+      workflow.operators.push({ operatorID, operatorType, operatorProperties: {}, ...(displayName ? { customDisplayName: displayName } : {}) });
+      workflow.operatorPositions[operatorID] = { x: 80 + 260 * (workflow.operators.length - 1), y: 120 + 60 * ((workflow.operators.length - 1) % 2) };
+      if (after) {
+        workflow.links.push({
+          linkID: `link-${workflow.links.length + 1}`,
+          source: { operatorID: after, portID: "output-0" },
+          target: { operatorID, portID: "input-0" },
+        });
+      }
+      return `Added ${operatorID}`;
+    },
+  };
+  return {
+    tools: () => [addOperator],
+    systemPrompt: () => BASIC_SYSTEM_PROMPT,
+    snapshot: () => structuredClone(workflow),
+    restore: (snapshot) => {
+      workflow = structuredClone(snapshot as WorkflowContent);
+    },
+    describe: () => ({ workflow: structuredClone(workflow) }),
+  };
+}
+
+/**
+ * The service with the playground, Chromium, and one page on it (15 s
+ * default timeout, its problems collected) for the length of `run`; all
+ * closed afterwards, whatever happens.
+ */
+export async function withPlaygroundPage(
+  options: Parameters<typeof startPlaygroundService>[0],
+  run: (context: { service: PlaygroundService; page: Page; problems: string[] }) => Promise<void>,
+): Promise<void> {
+  let service: PlaygroundService | undefined;
+  let browser: TestBrowser | undefined;
+  try {
+    service = await startPlaygroundService(options);
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    await run({ service, page, problems: pageProblems(page) });
+  } finally {
+    await browser?.close();
+    await service?.close();
   }
 }

@@ -6,6 +6,230 @@ import {
   AgentClientError
 } from "./client.js";
 
+// src/playground/dom.ts
+function h(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== void 0) element.textContent = text;
+  return element;
+}
+function button(className, label, name, onClick) {
+  const element = h("button", className, label);
+  element.type = "button";
+  element.title = name;
+  element.setAttribute("aria-label", name);
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+// src/playground/messages.ts
+function stepElement(step, options) {
+  const element = h("div", `msg ${step.role}`);
+  element.dataset.stepId = step.id;
+  element.dataset.role = step.role;
+  if (step.stopped) element.classList.add("stopped");
+  if (step.error) element.classList.add("failed");
+  const hasTools = (step.toolCalls?.length ?? 0) > 0;
+  if (step.content || !hasTools) element.append(h("div", "bubble", step.content || "(no text)"));
+  const results = new Map((step.toolResults ?? []).map((result) => [result.toolCallId, result]));
+  for (const call of step.toolCalls ?? []) element.append(toolCard(call.toolName, call.input, results.get(call.toolCallId)));
+  const meta = h("div", "meta");
+  meta.append(h("span", void 0, new Date(step.timestamp).toLocaleTimeString()));
+  if (step.usage) meta.append(h("span", void 0, `${step.usage.totalTokens} tokens`));
+  if (step.stopped) meta.append(h("span", "flag stopped", "stopped"));
+  if (step.error) meta.append(h("span", "flag failed", "failed"));
+  if (!options.isHead) {
+    const back = button(
+      "link checkout",
+      "↶ back to here",
+      "Check out this step: the conversation and the workflow go back to it, and your next message starts a new branch from here",
+      () => options.checkout(step.id)
+    );
+    back.disabled = options.busy;
+    meta.append(back);
+  }
+  element.append(meta);
+  return element;
+}
+function compactJson(value) {
+  try {
+    return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+function prettyJson(value) {
+  try {
+    return typeof value === "string" ? value : JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+function toolCard(name, input, result) {
+  const card = h("details", "tool-card");
+  if (result?.isError) card.classList.add("error");
+  const summary = h("summary");
+  const args = compactJson(input);
+  summary.append(
+    h("span", "tool-name", name),
+    h("code", void 0, args.length > 90 ? `${args.slice(0, 89)}…` : args),
+    h("span", "tool-status", result ? result.isError ? "✗ error" : "✓ done" : "… running")
+  );
+  const body = h("div", "tool-body");
+  body.append(h("h4", void 0, "Input"), h("pre", void 0, prettyJson(input)));
+  if (result) body.append(h("h4", void 0, result.isError ? "Error" : "Result"), h("pre", void 0, result.output));
+  card.append(summary, body);
+  return card;
+}
+
+// src/playground/step-tree.ts
+function buildStepTree(steps2, headId2) {
+  const byId2 = /* @__PURE__ */ new Map();
+  const roots = [];
+  for (const step of steps2) {
+    if (byId2.has(step.id)) continue;
+    const parent = step.parentId === void 0 ? void 0 : byId2.get(step.parentId);
+    const node = { step, children: [], parent };
+    byId2.set(step.id, node);
+    if (parent) parent.children.push(node);
+    else roots.push(node);
+  }
+  const head = headId2 ? byId2.get(headId2) : void 0;
+  const path = /* @__PURE__ */ new Set();
+  for (let node = head; node; node = node.parent) path.add(node.step.id);
+  return { roots, byId: byId2, head, path };
+}
+function branchTip(node) {
+  let tip = node;
+  while (tip.children.length > 0) tip = tip.children[tip.children.length - 1];
+  return tip;
+}
+function forksOnPath(tree) {
+  const forks = [];
+  const onPath = [];
+  for (let node = tree.head; node; node = node.parent) onPath.push(node);
+  for (const node of onPath.reverse()) {
+    const siblings = node.parent ? node.parent.children : tree.roots;
+    if (siblings.length > 1) forks.push({ node, siblings, branch: siblings.indexOf(node) + 1 });
+  }
+  return forks;
+}
+function holdsHead(tree, node) {
+  return tree.path.has(node.step.id);
+}
+function stepSummary(step, maxChars = 60) {
+  const text = step.content.replace(/\s+/g, " ").trim();
+  const tools = (step.toolCalls ?? []).map((call) => call.toolName);
+  let what = text || (tools.length > 0 ? tools.join(", ") : "(no text)");
+  if (text && tools.length > 0) what = `${text} [${tools.join(", ")}]`;
+  if (what.length > maxChars) what = `${what.slice(0, maxChars - 1)}…`;
+  const flags = step.stopped ? " (stopped)" : step.error ? " (failed)" : "";
+  return `${step.role === "user" ? "You" : "Agent"}: ${what}${flags}`;
+}
+
+// src/playground/step-tree-view.ts
+function stepRow(tree, node, actions) {
+  const { step } = node;
+  const isHead = tree.head === node;
+  const row = button(
+    `tree-step ${step.role}`,
+    "",
+    isHead ? "HEAD: the conversation is here" : `Check out this step: ${stepSummary(step, 200)}`,
+    () => actions.checkout(step.id)
+  );
+  row.dataset.stepId = step.id;
+  row.classList.toggle("on-path", tree.path.has(step.id));
+  row.classList.toggle("head", isHead);
+  row.disabled = isHead || actions.busy;
+  row.append(h("span", "tree-summary", stepSummary(step)));
+  if (isHead) row.append(h("span", "tag head-tag", "HEAD"));
+  return row;
+}
+function renderChain(tree, first, into, actions) {
+  let node = first;
+  while (node) {
+    into.append(stepRow(tree, node, actions));
+    if (node.children.length === 1) {
+      node = node.children[0];
+      continue;
+    }
+    if (node.children.length > 1) into.append(renderFork(tree, node.children, actions));
+    node = void 0;
+  }
+}
+function renderFork(tree, branches, actions) {
+  const fork = h("div", "tree-fork");
+  fork.append(h("div", "tree-fork-label", `${branches.length} branches from here`));
+  branches.forEach((start, index) => {
+    const current = holdsHead(tree, start);
+    const branch = h("div", current ? "tree-branch current" : "tree-branch");
+    branch.dataset.branch = String(index + 1);
+    branch.append(h("div", "tree-branch-label", `branch ${index + 1}${current ? " · current" : ""}`));
+    renderChain(tree, start, branch, actions);
+    fork.append(branch);
+  });
+  return fork;
+}
+function renderStepTree(container, tree, actions) {
+  container.replaceChildren();
+  if (tree.roots.length === 1) renderChain(tree, tree.roots[0], container, actions);
+  else if (tree.roots.length > 1) container.append(renderFork(tree, tree.roots, actions));
+}
+function branchMarker(fork, actions) {
+  const marker = h("div", "branch-marker");
+  marker.dataset.forkStepId = fork.node.step.id;
+  marker.dataset.branch = String(fork.branch);
+  marker.dataset.branches = String(fork.siblings.length);
+  const to = (index) => () => actions.checkout(branchTip(fork.siblings[index]).step.id);
+  const previous = button("secondary branch-prev", "‹", "Previous branch", to(fork.branch - 2));
+  const next = button("secondary branch-next", "›", "Next branch", to(fork.branch));
+  previous.dataset.edge = String(fork.branch === 1);
+  next.dataset.edge = String(fork.branch === fork.siblings.length);
+  previous.disabled = fork.branch === 1 || actions.busy;
+  next.disabled = fork.branch === fork.siblings.length || actions.busy;
+  marker.append(previous, h("span", "branch-text", `The conversation branched here: branch ${fork.branch} of ${fork.siblings.length}`), next);
+  return marker;
+}
+
+// src/playground/token.ts
+var TOKEN_KEY = "agent-service.playground.token";
+var readToken = () => sessionStorage.getItem(TOKEN_KEY) ?? "";
+function storeToken(token) {
+  const clean = token.trim().replace(/^Bearer\s+/i, "");
+  if (clean) sessionStorage.setItem(TOKEN_KEY, clean);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+function tokenExpiry(token) {
+  try {
+    const payload = token.split(".")[1] ?? "";
+    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === "number" ? new Date(exp * 1e3) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function takeTokenFromFragment() {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!match?.[1]) return false;
+  let token;
+  try {
+    token = decodeURIComponent(match[1]);
+  } catch {
+    token = match[1];
+  }
+  history.replaceState(null, "", location.pathname + location.search);
+  storeToken(token);
+  return true;
+}
+function refusedBecause(reason) {
+  if (reason === "expired") return "The token has expired (401): paste or mint a new one.";
+  if (reason === "bad_signature") {
+    return "The token was refused (401, bad_signature): it was signed with another secret than the service's. Mint it with the service's environment (AUTH_JWT_SECRET), or paste another.";
+  }
+  return `The token was refused (401${reason ? `, ${reason}` : " Unauthorized"}): paste or mint a new one.`;
+}
+
 // src/playground/workflow-graph.ts
 var NODE_WIDTH = 160;
 var NODE_HEIGHT = 52;
@@ -156,16 +380,9 @@ function renderWorkflowSvg(layout, doc) {
 }
 
 // src/playground/app.ts
-var TOKEN_KEY = "agent-service.playground.token";
 function byId(id) {
   const element = document.getElementById(id);
   if (!element) throw new Error(`the page has no #${id}`);
-  return element;
-}
-function h(tag, className, text) {
-  const element = document.createElement(tag);
-  if (className) element.className = className;
-  if (text !== void 0) element.textContent = text;
   return element;
 }
 var ui = {
@@ -192,36 +409,27 @@ var ui = {
   stop: byId("stop"),
   graph: byId("workflow-graph"),
   workflowNote: byId("workflow-note"),
+  stepTree: byId("step-tree"),
+  treeNote: byId("tree-note"),
   toast: byId("toast")
 };
-var readToken = () => sessionStorage.getItem(TOKEN_KEY) ?? "";
-function storeToken(token) {
-  const clean = token.trim().replace(/^Bearer\s+/i, "");
-  if (clean) sessionStorage.setItem(TOKEN_KEY, clean);
-  else sessionStorage.removeItem(TOKEN_KEY);
-}
-function tokenExpiry(token) {
-  try {
-    const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-    const exp = JSON.parse(json).exp;
-    return typeof exp === "number" ? new Date(exp * 1e3) : void 0;
-  } catch {
-    return void 0;
-  }
-}
 var client;
 var config = { devTokens: false, apiPrefix: "/api" };
 var agents = [];
 var selectedId;
 var connection;
 var steps = [];
+var allSteps = [];
+var headId = null;
+var treeTicket = 0;
+var session = 0;
+var signedIn = false;
 var agentState;
 var workflowTimer;
 var toastTimer;
 function describeError(error) {
   if (error instanceof AgentClientError) {
-    if (error.status === 401) return "The token was refused (401 Unauthorized): paste or mint a new one.";
+    if (error.status === 401) return refusedBecause(error.reason);
     if (error.status === 403) return "This token's role may not use agents (403 Forbidden).";
     return error.status ? `${error.message} (HTTP ${error.status})` : error.message;
   }
@@ -235,45 +443,54 @@ function toast(message, kind = "info") {
   toastTimer = setTimeout(() => ui.toast.hidden = true, kind === "error" ? 6e3 : 3e3);
 }
 function act(action) {
-  action().catch((error) => toast(describeError(error), "error"));
+  action().catch((error) => {
+    toast(describeError(error), "error");
+    if (error instanceof AgentClientError && error.status === 401) showSignedOut(describeError(error));
+  });
 }
 async function signIn() {
   const previous = selectedId;
+  session++;
   closeConnection();
   const token = readToken();
   ui.tokenInput.value = "";
   ui.tokenInput.placeholder = token ? "stored · paste to replace" : "eyJhbGciOiJIUzI1NiIs…";
   if (!token) {
-    ui.whoami.textContent = "not signed in";
-    ui.tokenStatus.textContent = config.devTokens ? "Paste a token, or mint one below." : "Paste a token to start.";
-    ui.tokenStatus.classList.remove("error");
-    renderModels(void 0);
-    agents = [];
-    renderAgents();
-    selectAgent(void 0);
+    showSignedOut(config.devTokens ? "Paste a token, or mint one below." : "Paste a token to start.", false);
     return;
   }
   try {
     const user = await client.whoami();
     const expiry = tokenExpiry(token);
+    signedIn = true;
     ui.whoami.textContent = `${user.name} · uid ${user.uid} · ${user.role}`;
     ui.tokenStatus.textContent = expiry ? `Signed in; the token expires at ${expiry.toLocaleTimeString()}.` : "Signed in.";
     ui.tokenStatus.classList.remove("error");
   } catch (error) {
-    ui.whoami.textContent = "not signed in";
-    ui.tokenStatus.textContent = describeError(error);
-    ui.tokenStatus.classList.add("error");
+    showSignedOut(describeError(error));
     return;
   }
   await Promise.all([refreshModels(), refreshAgents()]);
   if (previous && agents.some((agent) => agent.id === previous)) selectAgent(previous);
 }
+function showSignedOut(message, isError = true) {
+  session++;
+  signedIn = false;
+  ui.whoami.textContent = "not signed in";
+  ui.tokenStatus.textContent = message;
+  ui.tokenStatus.classList.toggle("error", isError);
+  renderModels(void 0);
+  agents = [];
+  renderAgents();
+  selectAgent(void 0);
+}
 async function refreshModels() {
+  const mine = session;
   try {
     const list = await client.listModels({ details: true });
-    renderModels(list.data.map((model) => ({ id: model.id, tags: modelTags(model.details, model.owned_by) })));
+    if (mine === session) renderModels(list.data.map((model) => ({ id: model.id, tags: modelTags(model.details, model.owned_by) })));
   } catch (error) {
-    renderModels(void 0, describeError(error));
+    if (mine === session) renderModels(void 0, describeError(error));
   }
 }
 function modelTags(details, owner) {
@@ -306,14 +523,17 @@ function renderModels(models, error) {
   ui.createButton.disabled = false;
 }
 async function refreshAgents() {
-  agents = await client.listAgents();
+  const mine = session;
+  const list = await client.listAgents();
+  if (mine !== session) return;
+  agents = list;
   renderAgents();
   if (selectedId && !agents.some((agent) => agent.id === selectedId)) selectAgent(void 0);
 }
 function renderAgents() {
   ui.agentList.replaceChildren();
   if (agents.length === 0) {
-    ui.agentList.append(h("li", "hint", readToken() ? "No agents yet." : ""));
+    ui.agentList.append(h("li", "hint", signedIn ? "No agents yet." : ""));
     return;
   }
   for (const agent of agents) {
@@ -322,7 +542,11 @@ function renderAgents() {
     item.classList.toggle("selected", agent.id === selectedId);
     const pick = h("button", "pick");
     pick.type = "button";
-    pick.append(h("span", void 0, agent.name), h("small", void 0, `${agent.modelType} · ${agent.state}`));
+    const top = h("span", "pick-top");
+    const state = h("span", "badge agent-state", agent.state);
+    state.dataset.state = agent.state;
+    top.append(h("span", "pick-name", agent.name), state);
+    pick.append(top, h("small", "pick-model", agent.modelType));
     pick.addEventListener("click", () => selectAgent(agent.id));
     const remove = h("button", "delete", "✕");
     remove.type = "button";
@@ -349,9 +573,13 @@ function selectAgent(agentId) {
   closeConnection();
   selectedId = agentId;
   steps = [];
+  allSteps = [];
+  headId = null;
+  treeTicket++;
   agentState = void 0;
   renderAgents();
   renderSteps();
+  renderTree();
   setAgentState(void 0);
   const agent = agents.find((a) => a.id === agentId);
   ui.chatTitle.textContent = agent ? `${agent.name} · ${agent.modelType}` : "No agent selected";
@@ -367,24 +595,33 @@ function selectAgent(agentId) {
   });
   current.on("init", (event) => {
     steps = event.steps;
-    renderSteps();
+    allSteps = [...event.steps];
+    headId = event.headId;
     setAgentState(event.state);
+    renderSteps();
+    refreshTree();
   });
   current.on("state", (event) => setAgentState(event.state));
   current.on("delta", (event) => appendDelta(event.messageId, event.stepId, event.text));
   current.on("step", (event) => {
+    addToTree(event.step);
     addStep(event.step);
     scheduleWorkflowRefresh();
   });
   current.on("complete", (event) => {
     setAgentState(event.state);
     scheduleWorkflowRefresh();
+    refreshTree();
     act(refreshAgents);
   });
   current.on("error", (event) => toast(event.error, "error"));
   current.on("headChange", (event) => {
     steps = event.steps;
+    headId = event.headId;
+    if (event.headId === null) allSteps = [];
     renderSteps();
+    renderTree();
+    refreshTree();
     const workflow = parseWorkflow(event.workflowContent);
     if (workflow) renderWorkflow(workflow);
     else scheduleWorkflowRefresh();
@@ -418,14 +655,29 @@ function setConnection(state, text) {
   updateComposer();
 }
 function setAgentState(state) {
+  const wasBusy = isBusy();
   agentState = state;
   ui.agentState.dataset.state = state ?? "idle";
   ui.agentState.textContent = state ?? "";
   updateComposer();
+  const listed = agents.find((agent) => agent.id === selectedId);
+  if (listed && state && listed.state !== state) {
+    listed.state = state;
+    renderAgents();
+  }
+  if (wasBusy !== isBusy()) {
+    renderTree();
+    for (const button2 of ui.messages.querySelectorAll(".checkout, .branch-marker button")) {
+      button2.disabled = isBusy() || button2.dataset.edge === "true";
+    }
+  }
+}
+function isBusy() {
+  return agentState === "GENERATING" || agentState === "STOPPING";
 }
 function updateComposer() {
   const usable = connection !== void 0 && connection.status.state !== "closed";
-  const busy = agentState === "GENERATING" || agentState === "STOPPING";
+  const busy = isBusy();
   ui.message.disabled = !usable;
   ui.send.disabled = !usable || busy;
   ui.stop.disabled = !usable || agentState !== "GENERATING";
@@ -443,7 +695,12 @@ function renderSteps() {
     ui.messages.append(h("p", "hint empty", selectedId ? "No messages yet. Say something." : "Create or select an agent, then say something."));
     return;
   }
-  for (const step of steps) ui.messages.append(stepElement(step));
+  const forks = new Map(forksOnPath(currentTree()).map((fork) => [fork.node.step.id, fork]));
+  steps.forEach((step, index) => {
+    const fork = forks.get(step.id);
+    if (fork) ui.messages.append(branchMarker(fork, treeActions()));
+    ui.messages.append(stepElement2(step, index === steps.length - 1));
+  });
   scrollDown(true);
 }
 function addStep(step) {
@@ -451,12 +708,18 @@ function addStep(step) {
   ui.messages.querySelector(".empty")?.remove();
   ui.messages.querySelector(`[data-stream="${CSS.escape(`${step.messageId}:${step.stepId}`)}"]`)?.remove();
   const index = steps.findIndex((s) => s.id === step.id);
-  const element = stepElement(step);
   const existing = ui.messages.querySelector(`[data-step-id="${CSS.escape(step.id)}"]`);
-  if (index >= 0) steps[index] = step;
-  else steps.push(step);
-  if (existing) existing.replaceWith(element);
-  else ui.messages.append(element);
+  if (index >= 0) {
+    steps[index] = step;
+    existing?.replaceWith(stepElement2(step, index === steps.length - 1));
+  } else {
+    const previous = steps.at(-1);
+    steps.push(step);
+    if (previous) ui.messages.querySelector(`[data-step-id="${CSS.escape(previous.id)}"]`)?.replaceWith(stepElement2(previous, false));
+    const fork = forksOnPath(currentTree()).find((f) => f.node.step.id === step.id);
+    if (fork) ui.messages.append(branchMarker(fork, treeActions()));
+    ui.messages.append(stepElement2(step, true));
+  }
   scrollDown(follow);
 }
 function appendDelta(messageId, stepId, text) {
@@ -474,53 +737,62 @@ function appendDelta(messageId, stepId, text) {
   element.querySelector(".bubble")?.append(text);
   scrollDown(follow);
 }
-function stepElement(step) {
-  const element = h("div", `msg ${step.role}`);
-  element.dataset.stepId = step.id;
-  element.dataset.role = step.role;
-  if (step.stopped) element.classList.add("stopped");
-  if (step.error) element.classList.add("failed");
-  const hasTools = (step.toolCalls?.length ?? 0) > 0;
-  if (step.content || !hasTools) element.append(h("div", "bubble", step.content || "(no text)"));
-  const results = new Map((step.toolResults ?? []).map((result) => [result.toolCallId, result]));
-  for (const call of step.toolCalls ?? []) element.append(toolCard(call.toolName, call.input, results.get(call.toolCallId)));
-  const meta = h("div", "meta");
-  meta.append(h("span", void 0, new Date(step.timestamp).toLocaleTimeString()));
-  if (step.usage) meta.append(h("span", void 0, `${step.usage.totalTokens} tokens`));
-  if (step.stopped) meta.append(h("span", "flag stopped", "stopped"));
-  if (step.error) meta.append(h("span", "flag failed", "failed"));
-  element.append(meta);
-  return element;
+function stepElement2(step, isHead) {
+  const actions = treeActions();
+  return stepElement(step, { isHead, busy: actions.busy, checkout: actions.checkout });
 }
-function compactJson(value) {
-  try {
-    return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+function currentTree() {
+  return buildStepTree(allSteps, headId);
+}
+function treeActions() {
+  return {
+    busy: isBusy(),
+    checkout: (stepId) => {
+      const agentId = selectedId;
+      if (!agentId) return;
+      act(async () => {
+        await client.checkout(agentId, stepId);
+      });
+    }
+  };
+}
+function addToTree(step) {
+  const index = allSteps.findIndex((s) => s.id === step.id);
+  if (index >= 0) allSteps[index] = step;
+  else {
+    allSteps.push(step);
+    headId = step.id;
   }
+  renderTree();
 }
-function prettyJson(value) {
-  try {
-    return typeof value === "string" ? value : JSON.stringify(value, null, 2) ?? String(value);
-  } catch {
-    return String(value);
-  }
+function renderTree() {
+  const tree = currentTree();
+  renderStepTree(ui.stepTree, tree, treeActions());
+  const forks = forksOnPath(tree).length;
+  ui.treeNote.textContent = !selectedId ? "No agent selected." : tree.byId.size === 0 ? "No steps yet." : `${tree.byId.size} ${tree.byId.size === 1 ? "step" : "steps"}, ${forks === 0 ? "one branch" : `branched ${forks} ${forks === 1 ? "time" : "times"} on the way to HEAD`}. Click a step to go back to it.`;
 }
-function toolCard(name, input, result) {
-  const card = h("details", "tool-card");
-  if (result?.isError) card.classList.add("error");
-  const summary = h("summary");
-  const args = compactJson(input);
-  summary.append(
-    h("span", "tool-name", name),
-    h("code", void 0, args.length > 90 ? `${args.slice(0, 89)}…` : args),
-    h("span", "tool-status", result ? result.isError ? "✗ error" : "✓ done" : "… running")
+function markersOf(tree) {
+  return forksOnPath(tree).map((fork) => `${fork.node.step.id}:${fork.branch}/${fork.siblings.length}`).join(" ");
+}
+function markersOnPage() {
+  return [...ui.messages.querySelectorAll(".branch-marker")].map((marker) => `${marker.dataset.forkStepId}:${marker.dataset.branch}/${marker.dataset.branches}`).join(" ");
+}
+function refreshTree() {
+  const agentId = selectedId;
+  if (!agentId) return;
+  const ticket = ++treeTicket;
+  client.getSteps(agentId).then(
+    (answer) => {
+      if (ticket !== treeTicket || selectedId !== agentId) return;
+      allSteps = answer.steps;
+      headId = answer.headId;
+      renderTree();
+      if (!isBusy() && markersOf(currentTree()) !== markersOnPage()) renderSteps();
+    },
+    (error) => {
+      if (ticket === treeTicket && selectedId === agentId) ui.treeNote.textContent = describeError(error);
+    }
   );
-  const body = h("div", "tool-body");
-  body.append(h("h4", void 0, "Input"), h("pre", void 0, prettyJson(input)));
-  if (result) body.append(h("h4", void 0, result.isError ? "Error" : "Result"), h("pre", void 0, result.output));
-  card.append(summary, body);
-  return card;
 }
 function scheduleWorkflowRefresh(delayMs = 150) {
   if (workflowTimer !== void 0) clearTimeout(workflowTimer);
@@ -640,18 +912,15 @@ function wire() {
     act(() => current.stop());
   });
 }
-function takeTokenFromFragment() {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (!match?.[1]) return;
-  storeToken(decodeURIComponent(match[1]));
-  history.replaceState(null, "", location.pathname + location.search);
-}
 async function main() {
   takeTokenFromFragment();
   config = await loadConfig();
   client = new AgentClient({ baseUrl: config.apiPrefix, getToken: readToken });
   ui.mintForm.hidden = !config.devTokens;
   wire();
+  addEventListener("hashchange", () => {
+    if (takeTokenFromFragment()) act(signIn);
+  });
   await signIn();
   document.body.dataset.ready = "true";
 }

@@ -7,12 +7,19 @@ var AgentClientError = class extends Error {
   code;
   /** The parsed error body, when the server sent one. */
   body;
+  /**
+   * A 401's reason: the `error_description` of its `WWW-Authenticate`
+   * challenge (`expired`, `bad_signature`, `malformed`, ...); undefined when
+   * the server gave none (no token reached it).
+   */
+  reason;
   constructor(message, options) {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "AgentClientError";
     this.status = options.status;
     this.code = options.code;
     this.body = options.body;
+    this.reason = options.reason;
   }
 };
 
@@ -490,12 +497,16 @@ var AgentClient = class {
       throw new AgentClientError(typeof message === "string" ? message : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
         status: response.status,
         code: "http",
-        body: parsed
+        body: parsed,
+        reason: response.status === 401 ? challengeReason(response.headers.get("www-authenticate")) : void 0
       });
     }
     return parsed;
   }
 };
+function challengeReason(challenge) {
+  return challenge ? /\berror_description="([^"]*)"/.exec(challenge)?.[1] : void 0;
+}
 function agentPath(agentId, rest = "") {
   if (typeof agentId !== "string" || agentId === "") throw new TypeError("agentId must be a non-empty string");
   return `/agents/${encodeURIComponent(agentId)}${rest}`;
