@@ -9,7 +9,7 @@
  *
  *   npm run soak                                        # 200 users, 5 minutes, Node
  *   SOAK_USERS=20 SOAK_SECONDS=30 SOAK_RUNTIME=deno npm run soak
- *   npx tsx scripts/soak.ts --users 50 --seconds 60 --runtime both
+ *   npx tsx scripts/soak.ts --users 50 --seconds 60 --runtime all
  *
  * What a user does, in a loop until the time is up (with a pause of up to
  * SOAK_THINK_MS, default 300, between runs):
@@ -52,7 +52,7 @@
  *
  * Environment or flags: SOAK_USERS / --users (default 200, at most 2000),
  * SOAK_SECONDS / --seconds (default 300, at most 3600), SOAK_RUNTIME /
- * --runtime (node | deno | both; default node).
+ * --runtime (node | deno | bun | both (node and deno) | all; default node).
  *
  * @module
  */
@@ -74,6 +74,7 @@ import {
   percentile,
   rssBytes,
   type Runtime,
+  RUNTIMES,
   runtimeVersion,
   type ServiceChild,
   sleep,
@@ -756,8 +757,8 @@ async function main(): Promise<void> {
   const runtimeArg = flag("runtime") ?? process.env.SOAK_RUNTIME ?? "node";
   if (!Number.isFinite(users) || users < 1 || users > 2000) throw new Error("SOAK_USERS / --users: 1 to 2000");
   if (!Number.isFinite(seconds) || seconds < 5 || seconds > 3600) throw new Error("SOAK_SECONDS / --seconds: 5 to 3600");
-  if (!["node", "deno", "both"].includes(runtimeArg)) throw new Error("SOAK_RUNTIME / --runtime: node, deno or both");
-  const runtimes: Runtime[] = runtimeArg === "both" ? ["node", "deno"] : [runtimeArg as Runtime];
+  if (![...RUNTIMES, "both", "all"].includes(runtimeArg)) throw new Error("SOAK_RUNTIME / --runtime: node, deno, bun, both (node and deno) or all");
+  const runtimes: Runtime[] = runtimeArg === "all" ? [...RUNTIMES] : runtimeArg === "both" ? ["node", "deno"] : [runtimeArg as Runtime];
   let ok = true;
   for (const runtime of runtimes) {
     const result = await runSoak({ users, seconds, runtime, log: (line) => console.log(line) });

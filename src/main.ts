@@ -23,7 +23,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { watchParent } from "./parent-watch.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
-import { startServer } from "./server.ts";
+import { startServer } from "./server/index.ts";
 
 /** Where the service listens, once it does (scripts/demo.ts prints its URLs from it). */
 export interface Started {

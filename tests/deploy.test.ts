@@ -112,8 +112,17 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
 
 describe("Containerfile", () => {
   const text = readFileSync("Containerfile", "utf8");
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  // One entry per instruction: continuation lines (ending in a backslash) joined.
+  const lines = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   const instructions = (name: string) => lines.filter((l) => l.toUpperCase().startsWith(`${name} `));
+  /** The instructions of each stage, by stage name (the last one is the image). */
+  const stages = lines.reduce<{ name: string; lines: string[] }[]>((all, line) => {
+    if (line.toUpperCase().startsWith("FROM ")) all.push({ name: / AS (\S+)$/i.exec(line)?.[1] ?? "(image)", lines: [] });
+    else all.at(-1)?.lines.push(line);
+    return all;
+  }, []);
+  const image = stages.at(-1)!;
+  const stage = (name: string) => stages.find((s) => s.name === name);
 
   test("is multi-stage with base images pinned by tag", () => {
     const froms = instructions("FROM");
@@ -133,15 +142,36 @@ describe("Containerfile", () => {
     assert.match(text, /HEALTHCHECK[\s\S]*\/api\/healthcheck/);
   });
 
-  test("copies files that exist and starts an entry that exists", () => {
+  test("copies files that exist, and builds with the script npm ci runs", () => {
     for (const copy of instructions("COPY").filter((l) => !l.includes("--from="))) {
       const sources = copy.split(/\s+/).slice(1, -1);
       for (const source of sources) assert.ok(existsSync(source), `COPY ${source}`);
     }
-    const cmd = JSON.parse(instructions("CMD").at(-1)!.slice(4)) as string[];
-    assert.equal(cmd[0], "deno");
-    assert.ok(existsSync(cmd.at(-1)!), `entry ${cmd.at(-1)}`);
-    assert.ok(cmd.includes("--allow-net") && cmd.includes("--allow-env"), "runs with explicit permissions");
+    const packageJson = JSON.parse(readFileSync("package.json", "utf8"));
+    const build = stage("build");
+    assert.ok(build, "a build stage");
+    assert.ok(build.lines.includes(`RUN ${packageJson.scripts.prepare}`), `the build stage runs what prepare runs (${packageJson.scripts.prepare})`);
+  });
+
+  test("the image runs compiled JavaScript on Node, as npm start does, with explicit source maps", () => {
+    const cmd = JSON.parse(image.lines.find((l) => l.startsWith("CMD "))!.slice(4)) as string[];
+    const start = JSON.parse(readFileSync("package.json", "utf8")).scripts.start as string;
+    assert.equal(cmd.join(" "), start, "CMD is npm start's command (without npm in the way of signals)");
+    const entry = cmd.at(-1)!;
+    assert.match(entry, /^dist\/.+\.js$/);
+    assert.ok(existsSync(entry.replace(/^dist\//, "src/").replace(/\.js$/, ".ts")), `${entry} is compiled from a source that exists`);
+  });
+
+  test("the image holds production dependencies, dist/ and package.json only: no sources, tests or scripts", () => {
+    const copies = image.lines.filter((l) => l.startsWith("COPY "));
+    assert.deepEqual(copies.map((l) => l.split(/\s+/).slice(1).join(" ")).sort(), [
+      "--from=build /app/dist ./dist",
+      "--from=deps /app/node_modules ./node_modules",
+      "package.json ./",
+    ]);
+    const deps = stage("deps");
+    assert.ok(deps?.lines.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), "node_modules comes from npm ci --omit=dev");
+    assert.ok(!image.lines.some((l) => l.startsWith("RUN npm")), "nothing is installed in the image itself");
   });
 
   test("installs from the lockfile", () => {

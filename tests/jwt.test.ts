@@ -631,6 +631,117 @@ describe("jose interoperability", () => {
 // Every failure code is reachable
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// Optional checks: issuer, audience, typ, maxTokenAge (off by default)
+// ---------------------------------------------------------------------------
+
+describe("optional checks (off by default)", () => {
+  const issuer = "https://login.example.com";
+  const rich = (overrides: Claims = {}) => aliceClaims({ iss: issuer, aud: ["agent-service", "billing"], iat: NOW_S - 60, ...overrides });
+  const at = (token: string, options: Parameters<typeof verifyJwt>[2] = {}) => verifyJwt(token, SECRET, { now: NOW, ...options });
+
+  test("without options, iss, aud, typ and iat are not checked (today's behaviour)", () => {
+    const odd = signJwt(aliceClaims({ iss: 12, aud: { not: "a list" }, iat: NOW_S - 10 * 365 * 86400 }), SECRET, { alg: "HS256", typ: "something/else" });
+    expectOk(at(odd));
+  });
+
+  test("issuer: one or several accepted; missing is missing_claim, another or a non-string invalid_claim", () => {
+    expectOk(at(signJwt(rich(), SECRET), { issuer }));
+    expectOk(at(signJwt(rich(), SECRET), { issuer: ["https://other.example.com", issuer] }));
+    expectCode(at(signJwt(without(rich(), "iss"), SECRET), { issuer }), "missing_claim");
+    expectCode(at(signJwt(rich({ iss: "https://login.example.com/" }), SECRET), { issuer }), "invalid_claim", "exact match only");
+    expectCode(at(signJwt(rich({ iss: [issuer] }), SECRET), { issuer }), "invalid_claim");
+  });
+
+  test("audience: a string or an array containing an expected one; missing is missing_claim, none in common invalid_claim", () => {
+    expectOk(at(signJwt(rich(), SECRET), { audience: "agent-service" }));
+    expectOk(at(signJwt(rich({ aud: "agent-service" }), SECRET), { audience: ["x", "agent-service"] }));
+    expectCode(at(signJwt(without(rich(), "aud"), SECRET), { audience: "agent-service" }), "missing_claim");
+    expectCode(at(signJwt(rich({ aud: "billing" }), SECRET), { audience: "agent-service" }), "invalid_claim");
+    expectCode(at(signJwt(rich({ aud: [] }), SECRET), { audience: "agent-service" }), "invalid_claim");
+    expectCode(at(signJwt(rich({ aud: [7, null] }), SECRET), { audience: "agent-service" }), "invalid_claim");
+  });
+
+  test("typ: compared without case and without application/; another or a missing typ is invalid_claim", () => {
+    for (const typ of ["JWT", "jwt", "application/jwt", "Application/JWT"]) {
+      expectOk(at(signJwt(rich(), SECRET, { alg: "HS256", typ }), { typ: "JWT" }));
+      expectOk(at(signJwt(rich(), SECRET, { alg: "HS256", typ, kid: "k1" }), { typ: "jwt" }));
+    }
+    expectOk(at(signJwt(rich(), SECRET, { typ: "JWT", alg: "HS256" }), { typ: "application/JWT" }));
+    expectCode(at(signJwt(rich(), SECRET, { alg: "HS256", typ: "at+jwt" }), { typ: "JWT" }), "invalid_claim");
+    expectCode(at(signJwt(rich(), SECRET, { alg: "HS256" }), { typ: "JWT" }), "invalid_claim", "a header without typ");
+    expectCode(at(signJwt(rich(), SECRET, { alg: "HS256", typ: 1 }), { typ: "JWT" }), "invalid_claim");
+  });
+
+  test("maxTokenAge: iat required; older than maxTokenAge + skew is expired, later than now + skew invalid_claim", () => {
+    const max = 600;
+    expectCode(at(signJwt(without(rich(), "iat"), SECRET), { maxTokenAge: max }), "missing_claim");
+    expectOk(at(signJwt(rich({ iat: NOW_S - max - SKEW }), SECRET), { maxTokenAge: max }));
+    expectCode(at(signJwt(rich({ iat: NOW_S - max - SKEW - 1 }), SECRET), { maxTokenAge: max }), "expired");
+    expectOk(at(signJwt(rich({ iat: NOW_S + SKEW }), SECRET), { maxTokenAge: max }));
+    expectCode(at(signJwt(rich({ iat: NOW_S + SKEW + 1 }), SECRET), { maxTokenAge: max }), "invalid_claim");
+    expectOk(at(signJwt(rich({ iat: NOW_S - max - 5 }), SECRET), { maxTokenAge: max, clockSkewSeconds: 5 }));
+    expectCode(at(signJwt(rich({ iat: NOW_S - max - 6 }), SECRET), { maxTokenAge: max, clockSkewSeconds: 5 }), "expired");
+    expectOk(at(signJwt(rich({ iat: NOW_S }), SECRET), { maxTokenAge: 0, clockSkewSeconds: 0 }));
+  });
+
+  test("every optional check comes after the signature: a forged token is bad_signature, whatever its claims", () => {
+    const all = { issuer, audience: "agent-service", typ: "JWT", maxTokenAge: 1 };
+    const forged = signJwt(aliceClaims({ iss: "evil", aud: "evil", iat: 0 }), OTHER_SECRET, { alg: "HS256", typ: "evil" });
+    expectCode(at(forged, all), "bad_signature");
+  });
+
+  test("an option of the wrong type is a call error (TypeError)", () => {
+    const token = signJwt(rich(), SECRET);
+    for (const options of [{ issuer: "" }, { issuer: [] }, { issuer: [1] }, { audience: [""] }, { typ: "" }, { maxTokenAge: -1 }, { maxTokenAge: NaN }]) {
+      assert.throws(() => verifyJwt(token, SECRET, { now: NOW, ...(options as object) }), TypeError, JSON.stringify(options));
+    }
+  });
+
+  test("each option agrees with jose's jwtVerify on the same tokens", async () => {
+    const key = utf8.encode(SECRET);
+    const currentDate = new Date(NOW);
+    const cases: [Claims, Record<string, unknown>, Record<string, unknown>][] = [
+      [rich(), { issuer }, { alg: "HS256", typ: "JWT" }],
+      [rich({ iss: "other" }), { issuer }, { alg: "HS256" }],
+      [without(rich(), "iss"), { issuer: [issuer, "x"] }, { alg: "HS256" }],
+      [rich(), { audience: "billing" }, { alg: "HS256" }],
+      [rich({ aud: "nobody" }), { audience: ["agent-service"] }, { alg: "HS256" }],
+      [without(rich(), "aud"), { audience: "agent-service" }, { alg: "HS256" }],
+      [rich(), { typ: "JWT" }, { alg: "HS256", typ: "application/jwt" }],
+      [rich(), { typ: "JWT" }, { alg: "HS256", typ: "at+jwt" }],
+      [rich(), { typ: "JWT" }, { alg: "HS256" }],
+      [rich({ iat: NOW_S - 630 }), { maxTokenAge: 600 }, { alg: "HS256" }],
+      [rich({ iat: NOW_S - 631 }), { maxTokenAge: 600 }, { alg: "HS256" }],
+      [rich({ iat: NOW_S + 31 }), { maxTokenAge: 600 }, { alg: "HS256" }],
+      [without(rich(), "iat"), { maxTokenAge: 600 }, { alg: "HS256" }],
+    ];
+    for (const [claims, options, header] of cases) {
+      const token = signJwt(claims, SECRET, header);
+      const ours = at(token, options).ok;
+      const theirs = await jwtVerify(token, key, { algorithms: ["HS256"], clockTolerance: SKEW, currentDate, ...options }).then(() => true, () => false);
+      assert.equal(ours, theirs, `${JSON.stringify(header)} ${JSON.stringify(claims)} with ${JSON.stringify(options)}`);
+    }
+  });
+});
+
+test("no call changes the next: verdicts are the same in any order, after any amount of hostile input", () => {
+  const tokens = [
+    signJwt(aliceClaims(), SECRET, { alg: "HS256", kid: "one" }),
+    signJwt(aliceClaims(), SECRET, { alg: "none", kid: "one" }),
+    signJwt(aliceClaims(), OTHER_SECRET, { alg: "HS256", kid: "two" }),
+    signJwt(aliceClaims(), SECRET),
+    signJwt(aliceClaims(), SECRET, { alg: "HS256", kid: "two" }),
+  ];
+  const verdicts = () => tokens.map((t) => outcome(verifyAt(t)));
+  const first = verdicts();
+  assert.deepEqual(first, ["ok", "alg_not_allowed", "bad_signature", "ok", "ok"]);
+  // A stream of unsigned tokens with distinct headers (what once filled a shared header cache).
+  for (let i = 0; i < 200; i++) verifyAt(`${b64u(JSON.stringify({ alg: "HS256", kid: `k${i}` }))}.${b64u("{}")}.${"A".repeat(43)}`);
+  tokens.reverse();
+  assert.deepEqual(verdicts().reverse(), first);
+});
+
 test("every failure code has an example", () => {
   const examples: Record<JwtFailureCode, JwtResult> = {
     too_large: verifyJwt("x".repeat(9000), SECRET, { now: NOW }),

@@ -10,7 +10,7 @@ import { TokenVerifier } from "../src/auth.ts";
 import { createApp } from "../src/http/app.ts";
 import { describeListenError, npmCommand } from "../src/listen-error.ts";
 import { silentLogger } from "../src/log.ts";
-import { startServer } from "../src/server.ts";
+import { startServer } from "../src/server/index.ts";
 import { TEST_SECRET } from "./helpers/tokens.ts";
 
 const app = createApp({ apiPrefix: "/api", maxBodyBytes: 1024, verifier: new TokenVerifier({ keys: TEST_SECRET }), logger: silentLogger });

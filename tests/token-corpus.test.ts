@@ -151,7 +151,7 @@ describe("the token corpus", () => {
 describe("the corpus through verifyJwt", () => {
   for (const c of cases) {
     test(label(c), todo(c), () => {
-      // Twice: the second call may take the accepted-header cache path; the verdict must not change.
+      // Twice: a verdict never depends on an earlier call.
       for (const pass of [1, 2]) {
         let result: ReturnType<typeof verifyJwt> | undefined;
         assert.doesNotThrow(() => {

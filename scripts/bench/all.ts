@@ -1,8 +1,8 @@
 /**
- * Every benchmark, one after another, on Node and on Deno: `npm run bench`.
+ * Every benchmark, one after another, on Node, Deno and Bun: `npm run bench`.
  * Each runs as its own process (as `npm run bench:<name>` would) and prints
  * its table; this one prints them as they come and, with BENCH_OUT=<file>,
- * also writes them to that file. Takes about 6 minutes on 2 cores.
+ * also writes them to that file. Takes about 9 minutes on 2 cores.
  *
  *   npm run bench
  *   BENCH_OUT=bench-results.txt npm run bench
@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
-import { commandFor, header, type Runtime } from "./lib.ts";
+import { commandFor, header, type Runtime, RUNTIMES } from "./lib.ts";
 
 interface Bench {
   readonly name: string;
@@ -25,6 +25,7 @@ interface Bench {
 const ALL: Bench[] = [
   { name: "jwt", runtime: "node", file: "scripts/bench/jwt.ts" },
   { name: "jwt", runtime: "deno", file: "scripts/bench/jwt.ts" },
+  { name: "jwt", runtime: "bun", file: "scripts/bench/jwt.ts" },
   { name: "authorize", runtime: "node", file: "scripts/bench/authorize.ts" },
   { name: "rest", runtime: "node", file: "scripts/bench/rest.ts" },
   { name: "streaming", runtime: "node", file: "scripts/bench/streaming.ts" },
@@ -41,10 +42,10 @@ const print = (text: string) => {
   if (out) appendFileSync(out, text);
 };
 
-print(`${header("agent-service benchmarks", ["node", "deno"])}\nstarted ${new Date().toISOString()}\n\n`);
+print(`${header("agent-service benchmarks", RUNTIMES)}\nstarted ${new Date().toISOString()}\n\n`);
 const failed: string[] = [];
 for (const bench of benches) {
-  // The load generators run on Node; the JWT micro-benchmark runs in-process, so it runs on both.
+  // The load generators run on Node; the JWT micro-benchmark runs in-process, so it runs on each runtime.
   const [command, args] = commandFor(bench.runtime, bench.file);
   const label = bench.name === "jwt" ? `${bench.name} (${bench.runtime})` : bench.name;
   print(`--- ${label}: ${command} ${args.join(" ")}\n`);

@@ -5,7 +5,7 @@
  * The refused path (an expired token: a full verification, then one of the
  * frozen 401 answers, one per failure code) is measured the same way.
  *
- *   npm run bench:authorize                 # Node and Deno
+ *   npm run bench:authorize                 # Node, Deno and Bun
  *   npx tsx scripts/bench/authorize.ts node
  *
  * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
@@ -14,7 +14,7 @@
  */
 import process from "node:process";
 import { signJwt } from "../../src/jwt.ts";
-import { fmt, freePort, header, load, runtimesFromArgs, startChild, table } from "./lib.ts";
+import { BARE_SERVER, fmt, freePort, header, load, runtimesFromArgs, startChild, table } from "./lib.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -27,7 +27,7 @@ const rows: string[][] = [];
 const ratios: string[] = [];
 for (const runtime of runtimes) {
   const basePort = await freePort();
-  const baseline = await startChild(runtime, "scripts/bench/hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+  const baseline = await startChild(runtime, "scripts/bench/hello.js", { args: [String(basePort)], port: basePort, readyPath: "/" });
   await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: 2 }); // warm-up
   const base = await load(`http://127.0.0.1:${basePort}/`, { connections, durationSeconds: seconds });
   await baseline.stop();
@@ -55,7 +55,7 @@ for (const runtime of runtimes) {
   rows.push([`${runtime} bare hello`, fmt(base.requestsPerSecond), `${base.p50}`, `${base.p99}`, "1.00"]);
   rows.push([`${runtime} /api/auth check`, fmt(check.requestsPerSecond), `${check.p50}`, `${check.p99}`, ratio.toFixed(2)]);
   rows.push([`${runtime} /api/auth refused (401 expired)`, fmt(refused.requestsPerSecond), `${refused.p50}`, `${refused.p99}`, (refused.requestsPerSecond / base.requestsPerSecond).toFixed(2)]);
-  ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${runtime === "node" ? "node:http" : "Deno.serve"} hello's requests/s, p99 ${check.p99} ms`);
+  ratios.push(`${runtime}: the check serves ${(ratio * 100).toFixed(0)}% of the bare ${BARE_SERVER[runtime]} hello's requests/s, p99 ${check.p99} ms`);
 }
 
 console.log(header("gateway check: /api/auth/* with a valid Bearer token, and refused (expired)", runtimes));

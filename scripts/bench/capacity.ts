@@ -6,7 +6,7 @@
  *    100 sockets, one user per agent, each socket authenticated by
  *    `?access-token=` and subscribed: it got its `init`), per socket.
  *    Baseline: the barest WebSocket server of the same runtime
- *    (scripts/bench/ws-hello.ts) holding as many sockets.
+ *    (scripts/bench/ws-hello.js) holding as many sockets.
  * 2. Broadcast: 100 sockets on one agent; one of them sends a message whose
  *    answer is a short text; for every socket, the time from sending to
  *    receiving the user `step` (the fan-out of an event the service emits
@@ -16,7 +16,7 @@
  *    round, median over rounds. Baseline: the bare server sending a JSON
  *    message of the same size to its 100 sockets on request.
  *
- *   npm run bench:capacity                  # Node and Deno
+ *   npm run bench:capacity                  # Node, Deno and Bun
  *   npx tsx scripts/bench/capacity.ts node
  *
  * Needs about 2 x 5,000 file descriptors in this process and the child
@@ -190,7 +190,7 @@ try {
   for (const runtime of runtimes) {
     // --- baseline: the bare WebSocket server
     const basePort = await freePort();
-    const bare = await startChild(runtime, "scripts/bench/ws-hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+    const bare = await startChild(runtime, "scripts/bench/ws-hello.js", { args: [String(basePort)], port: basePort, readyPath: "/" });
     let baseMemory: MemoryResult;
     let baseBroadcast: BroadcastResult;
     try {

@@ -1,17 +1,19 @@
 /**
- * Cold start: the time from spawning `src/main.ts` to its first 200 on
- * `/api/healthcheck`, on each runtime; baseline: the bare hello server of the
- * same runtime (scripts/bench/hello.ts), spawned and polled the same way.
+ * Cold start: the time from spawning the service to its first 200 on
+ * `/api/healthcheck`, on each runtime, started as its users start it; baseline:
+ * the bare hello server of the same runtime (scripts/bench/hello.js, plain
+ * JavaScript), spawned and polled the same way.
  *
  * Polling: a new connection every 2 ms until one answers 200 (a refused
  * connection on loopback returns at once). The service starts with an empty
  * file store in a temp directory and the default settings otherwise. On
- * Node, both run through tsx (`node --import tsx`), so both pay the loader;
- * on Deno, `deno run` without type checking, with Deno's module cache warm
- * from the first (unmeasured) start.
+ * Node, `node --enable-source-maps dist/main.js` (what `npm start` runs; built
+ * first if stale) against `node hello.js`; on Deno, `deno run` without type
+ * checking, with Deno's module cache warm from the first (unmeasured) start;
+ * on Bun, `bun src/main.ts` (Bun transpiles as it loads, with its cache).
  *
- *   npm run bench:cold-start                 # Node and Deno
- *   npx tsx scripts/bench/cold-start.ts deno
+ *   npm run bench:cold-start                 # Node, Deno and Bun
+ *   npx tsx scripts/bench/cold-start.ts bun
  *
  * COLD_START_RUNS (default 10) starts of each, after one unmeasured start.
  */
@@ -76,7 +78,7 @@ const notes: string[] = [];
 const stateRoot = await mkdtemp(join(tmpdir(), "cold-start-"));
 try {
   for (const runtime of runtimes) {
-    const hello = await series(() => timeToFirst200(runtime, "scripts/bench/hello.ts", "/", {}, (port) => [String(port)]));
+    const hello = await series(() => timeToFirst200(runtime, "scripts/bench/hello.js", "/", {}, (port) => [String(port)]));
     const service = await series(async () => {
       const dir = await mkdtemp(join(stateRoot, "state-"));
       try {
@@ -101,7 +103,7 @@ try {
       (median(times) / median(hello)).toFixed(2),
     ];
     rows.push(row("bare hello (baseline)", hello));
-    rows.push(row("service (src/main.ts)", service));
+    rows.push(row(`service (${commandFor(runtime, "src/main.ts")[1].filter((a) => !a.startsWith("-")).at(-1)})`, service));
     notes.push(`${runtime}: the service answers its healthcheck ${ms(median(service))} ms after spawn (p50), ${ms(median(service) - median(hello))} ms more than the bare hello`);
   }
 } finally {

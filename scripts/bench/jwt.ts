@@ -3,6 +3,7 @@
  *
  *   npx tsx scripts/bench/jwt.ts
  *   npx deno run --allow-all scripts/bench/jwt.ts
+ *   npx bun scripts/bench/jwt.ts
  *
  * Every candidate verifies the same few hundred distinct, valid, ~300-character
  * HS256 tokens under the same 32-byte key, one after another (jose's calls are
@@ -19,6 +20,7 @@ import { jwtVerify } from "jose";
 import { signJwt, verifyJwt } from "../../src/jwt.ts";
 import { TokenVerifier } from "../../src/auth.ts";
 import { machine } from "./lib.ts";
+import { runtimeName } from "../../src/runtime.ts";
 
 const ROUND_MS = positiveNumber(process.env.JWT_BENCH_MS, 2000);
 const ROUNDS = positiveNumber(process.env.JWT_BENCH_ROUNDS, 3);
@@ -30,10 +32,6 @@ function positiveNumber(text: string | undefined, fallback: number): number {
   return text !== undefined && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback;
 }
 
-function runtimeName(): string {
-  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
-  return deno ? `deno ${deno.version.deno}` : `node ${process.versions.node}`;
-}
 
 // --- Fixtures ---------------------------------------------------------------
 

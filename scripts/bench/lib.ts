@@ -21,6 +21,11 @@ import { signJwt } from "../../src/jwt.ts";
 
 export type Runtime = "node" | "deno" | "bun";
 
+export const RUNTIMES: readonly Runtime[] = ["node", "deno", "bun"];
+
+/** The server of each runtime's bare baselines (scripts/bench/hello.js, ws-hello.js). */
+export const BARE_SERVER: Readonly<Record<Runtime, string>> = { node: "node:http", deno: "Deno.serve", bun: "Bun.serve" };
+
 /** The bun binary: from npm (node_modules/.bin), or BUN_BINARY. */
 const bunBinary = () => process.env.BUN_BINARY ?? "node_modules/.bin/bun";
 
@@ -32,13 +37,37 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The command that runs a TypeScript file on a runtime. */
+let built = false;
+
+/** Builds dist/ if a source is newer than it (`node scripts/build.js --if-stale`, what `npm start` does first); once per process. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync("node", ["scripts/build.js", "--if-stale"], { stdio: ["ignore", "ignore", "inherit"] });
+  built = true;
+}
+
+/**
+ * The command that runs a file on a runtime, as its users run it. Deno and
+ * Bun run TypeScript as it is. On Node: the service's own sources (`src/`)
+ * run compiled from dist/ with source maps, as `npm start` runs them (built
+ * first when stale); plain JavaScript runs as it is; other TypeScript (the
+ * benchmarks' helpers, the scripted upstream) runs through tsx.
+ */
 export function commandFor(runtime: Runtime, file: string, args: string[] = []): [string, string[]] {
-  // "node" from PATH: under Deno, process.execPath is the deno binary.
-  if (runtime === "bun") return [bunBinary(), ["run", file, ...args]];
-  return runtime === "node"
-    ? ["node", ["--import", "tsx", file, ...args]]
-    : ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
+  // "node" from PATH: under Deno or Bun, process.execPath is their binary.
+  switch (runtime) {
+    case "node":
+      if (file.endsWith(".js")) return ["node", [file, ...args]];
+      if (file.startsWith("src/") && file.endsWith(".ts")) {
+        ensureBuilt();
+        return ["node", ["--enable-source-maps", `dist/${file.slice("src/".length, -".ts".length)}.js`, ...args]];
+      }
+      return ["node", ["--import", "tsx", file, ...args]];
+    case "deno":
+      return ["node_modules/.bin/deno", ["run", "--allow-all", file, ...args]];
+    case "bun":
+      return [bunBinary(), ["run", file, ...args]];
+  }
 }
 
 export interface Child {
@@ -168,7 +197,7 @@ export function machine(): string {
 
 const versions = new Map<Runtime, string>();
 
-/** `node v20.x` / `deno 2.x (v8 …)`, as the child processes will run. */
+/** `node v20.x` / `deno 2.x (v8 …)` / `bun 1.x`, as the child processes will run. */
 export function runtimeVersion(runtime: Runtime): string {
   let version = versions.get(runtime);
   if (version === undefined) {
@@ -198,10 +227,10 @@ export function header(title: string, runtimes: readonly Runtime[]): string {
   ].join("\n");
 }
 
-/** The runtimes named on the command line (default Node and Deno; `bun` when named). */
+/** The runtimes named on the command line (default all three). */
 export function runtimesFromArgs(args = process.argv.slice(2)): Runtime[] {
-  const named = args.filter((a) => a === "node" || a === "deno" || a === "bun") as Runtime[];
-  return named.length > 0 ? named : ["node", "deno"];
+  const named = args.filter((a): a is Runtime => (RUNTIMES as readonly string[]).includes(a));
+  return named.length > 0 ? named : [...RUNTIMES];
 }
 
 // --- A child's resources ------------------------------------------------------

@@ -4,7 +4,7 @@
  * token (the guard verifies it, through the verified-token cache; the handler
  * lists the caller's agents), requests/s, p50/p99 and the ratio.
  *
- *   npm run bench:rest                  # Node and Deno
+ *   npm run bench:rest                  # Node, Deno and Bun
  *   npx tsx scripts/bench/rest.ts deno
  *
  * Rows per runtime: the bare hello (baseline); the open healthcheck (routing
@@ -65,7 +65,7 @@ async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
   const headers = { authorization: `Bearer ${benchToken(CALLER)}` };
   for (const runtime of runtimes) {
     const basePort = await freePort();
-    const baseline = await startChild(runtime, "scripts/bench/hello.ts", { args: [String(basePort)], port: basePort, readyPath: "/" });
+    const baseline = await startChild(runtime, "scripts/bench/hello.js", { args: [String(basePort)], port: basePort, readyPath: "/" });
     const base = await measure(`http://127.0.0.1:${basePort}/`);
     await baseline.stop();
     const row = (name: string, result: LoadResult) => [

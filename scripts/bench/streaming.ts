@@ -30,7 +30,7 @@
  * The readers alternate run by run, so drift on a shared machine hits all
  * alike; the load average is printed with each runtime's figures.
  *
- *   npm run bench:streaming                 # Node and Deno
+ *   npm run bench:streaming                 # Node, Deno and Bun
  *   npx tsx scripts/bench/streaming.ts deno
  *   npx tsx scripts/bench/streaming.ts bun  # node_modules/.bin/bun, or BUN_BINARY
  *

@@ -46,7 +46,7 @@ export interface App {
   fetch(request: Request): Promise<Response>;
   /**
    * The gateway check as a pure decision, for a runtime adapter that can
-   * answer it without building a Request (see server.ts). `fetch` answers the
+   * answer it without building a Request (see server/node.ts). `fetch` answers the
    * same paths the same way.
    */
   readonly gatewayCheck?: {

@@ -1,9 +1,14 @@
 /**
- * The real process (`src/main.ts`) on Node and on Deno: its start banner, and
- * SIGTERM mid-conversation (turns finish or are stopped after the grace
- * period, sockets close with 1001, the store is flushed, exit 0, nothing lost).
+ * The real process on Node, Deno and Bun, as each runtime starts it: its start
+ * banner and a bad configuration; REST and the gateway check; a socket
+ * conversation streamed to two tabs; the socket closed with 4401 when its
+ * token expires; hostile input (oversized and flooding frames, bad bodies,
+ * broken requests) refused while the process keeps serving; and SIGTERM
+ * mid-conversation (turns finish or are stopped after the grace period,
+ * sockets close with 1001, the store is flushed, exit 0, nothing lost).
  *
  *   npm run test:e2e
+ *   node --experimental-websocket --import tsx --test --test-name-pattern "on bun" tests/e2e/process.e2e.ts
  *
  * The runner is Node (the children run on both runtimes): Deno's
  * node:child_process reports a child that exits 0 after handling SIGTERM as
@@ -18,8 +23,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import type { ReActStep } from "../../src/agents/types.ts";
-import { commandFor, freePort, type Runtime } from "../../scripts/bench/lib.ts";
+import { commandFor, freePort, type Runtime, RUNTIMES } from "../../scripts/bench/lib.ts";
 import { startScriptedLLM } from "../fixtures/scripted-llm.ts";
+import { rawRequest, statusOf } from "../helpers/raw-http.ts";
 import { bearer, mintToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { openSocket } from "../helpers/socket.ts";
 
@@ -94,7 +100,37 @@ async function streamingTurn(service: ServiceProcess, content: string) {
   return { id, socket };
 }
 
-for (const runtime of ["node", "deno"] as const) {
+/** Starts a process with a fresh state directory and a scripted model, runs `body`, then stops both and checks the exit code. */
+async function withProcess(runtime: Runtime, env: Record<string, string>, body: (service: ServiceProcess, llm: Awaited<ReturnType<typeof startScriptedLLM>>) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), `process-${runtime}-`));
+  const llm = await startScriptedLLM({ models: ["scripted-model"] });
+  try {
+    const service = await startProcess(runtime, { AGENT_STATE_DIR: dir, LITELLM_BASE_URL: llm.url, ...env });
+    try {
+      await body(service, llm);
+    } finally {
+      service.child.kill("SIGTERM");
+      assert.equal(await service.exited, 0, service.output());
+    }
+  } finally {
+    await llm.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function createAgent(service: ServiceProcess, as = token): Promise<string> {
+  const created = await fetch(`${service.url}/api/agents`, {
+    method: "POST",
+    headers: { ...bearer(as), "content-type": "application/json" },
+    body: JSON.stringify({ modelType: "scripted-model", name: "e2e" }),
+  });
+  assert.ok(created.ok, `creating an agent answered ${created.status}`);
+  return (await created.json() as { id: string }).id;
+}
+
+const socketUrl = (service: ServiceProcess, id: string, as = token) => `${service.url.replace("http", "ws")}/api/agents/${id}/react?access-token=${as}`;
+
+for (const runtime of RUNTIMES) {
   describe(`the service process on ${runtime}`, () => {
     test("prints one banner line with the settings in force, never a secret", async () => {
       const dir = await mkdtemp(join(tmpdir(), "process-banner-"));
@@ -193,6 +229,146 @@ for (const runtime of ["node", "deno"] as const) {
       }
     });
 
+    test("REST and the gateway check answer as documented", async () => {
+      await withProcess(runtime, {}, async (service) => {
+        const health = await fetch(`${service.url}/api/healthcheck`);
+        assert.equal(health.status, 200);
+        assert.equal((await health.json() as { status: string }).status, "ok");
+
+        const anonymous = await fetch(`${service.url}/api/agents`);
+        assert.equal(anonymous.status, 401);
+        assert.equal(anonymous.headers.get("www-authenticate"), "Bearer", "RFC 6750 §3.1: no error without credentials");
+        assert.deepEqual(await anonymous.json(), { error: "Unauthorized" });
+
+        const id = await createAgent(service);
+        const list = await (await fetch(`${service.url}/api/agents`, { headers: bearer(token) })).json() as { agents: { id: string }[] };
+        assert.deepEqual(list.agents.map((a) => a.id), [id]);
+        const other = mintToken({ userId: 10, sub: "eve" });
+        const hidden = await fetch(`${service.url}/api/agents/${id}`, { headers: bearer(other) });
+        assert.equal(hidden.status, 404, "another user's agent is a 404");
+        await hidden.body?.cancel();
+
+        // Envoy's form (any method, original path appended) and nginx's (X-Original-URI with the socket's token).
+        const check = await fetch(`${service.url}/api/auth/api/agents/${id}/settings`, { method: "PATCH", headers: bearer(token) });
+        assert.equal(check.status, 200);
+        assert.equal(check.headers.get("x-user-id"), "9");
+        assert.equal(check.headers.get("x-user-name"), "dora");
+        assert.equal(check.headers.get("cache-control"), "no-store");
+        assert.equal(await check.text(), "");
+        const nginx = await fetch(`${service.url}/api/auth`, { headers: { "x-original-uri": `/api/agents/${id}/react?access-token=${token}` } });
+        assert.equal(nginx.status, 200);
+        assert.equal(nginx.headers.get("x-user-role"), "REGULAR");
+        await nginx.body?.cancel();
+        for (const [headers, status] of [[{}, 401], [bearer("garbage"), 401], [bearer(mintToken({ role: "INACTIVE" })), 403]] as const) {
+          const denied = await fetch(`${service.url}/api/auth/api/agents`, { headers });
+          assert.equal(denied.status, status, JSON.stringify(headers));
+          assert.equal(denied.headers.get("x-user-id"), null);
+          await denied.body?.cancel();
+        }
+      });
+    });
+
+    test("a socket conversation streams to every tab: deltas, the step, complete; the steps are stored", async () => {
+      await withProcess(runtime, {}, async (service, llm) => {
+        const id = await createAgent(service);
+        const first = await openSocket(socketUrl(service, id));
+        const second = await openSocket(socketUrl(service, id));
+        try {
+          await first.waitFor((e) => e.type === "init");
+          await second.waitFor((e) => e.type === "init");
+          const answer = "streamed in small pieces, one after another";
+          llm.enqueue({ kind: "text", text: answer, chunkSize: 3, delayMs: 2 });
+          first.send({ type: "message", content: "stream please" });
+          for (const socket of [first, second]) {
+            await socket.waitFor((e) => e.type === "complete", { timeoutMs: 10_000 });
+            const text = socket.events.filter((e) => e.type === "delta").map((e) => e.text).join("");
+            assert.equal(text, answer, "the deltas add up to the answer");
+            const steps = socket.events.filter((e) => e.type === "step").map((e) => (e.step as ReActStep).content);
+            assert.deepEqual(steps, ["stream please", answer]);
+          }
+          first.send({ type: "message", content: "" });
+          await first.waitFor((e) => e.type === "error" && e.error === "Message content is required");
+          const stored = await (await fetch(`${service.url}/api/agents/${id}/react-steps`, { headers: bearer(token) })).json() as { steps: ReActStep[] };
+          assert.deepEqual(stored.steps.map((s) => s.content), ["stream please", answer]);
+        } finally {
+          await first.close();
+          await second.close();
+        }
+      });
+    });
+
+    test("a socket closes with 4401 when its token expires", async () => {
+      await withProcess(runtime, {}, async (service) => {
+        const id = await createAgent(service);
+        // exp 28 s ago with the 30 s leeway: valid now, expired within ~3 s.
+        const shortLived = mintToken({ userId: 9, sub: "dora", expiresIn: -28 });
+        const socket = await openSocket(socketUrl(service, id, shortLived));
+        await socket.waitFor((e) => e.type === "init");
+        const closed = await Promise.race([socket.closed, new Promise<"open">((resolve) => setTimeout(() => resolve("open"), 10_000))]);
+        assert.deepEqual(closed, { code: 4401, reason: "token expired" });
+        const refused = await fetch(`${service.url}/api/agents`, { headers: bearer(shortLived) });
+        assert.equal(refused.status, 401, "the same token is refused on REST too");
+        await refused.body?.cancel();
+      });
+    });
+
+    test("hostile input is refused and the process keeps serving", async () => {
+      await withProcess(runtime, { MAX_BODY_BYTES: "4096" }, async (service) => {
+        const id = await createAgent(service);
+        const port = Number(new URL(service.url).port);
+
+        const oversized = await openSocket(socketUrl(service, id));
+        await oversized.waitFor((e) => e.type === "init");
+        oversized.sendRaw(JSON.stringify({ type: "message", content: "x".repeat(10_000) }));
+        assert.equal((await oversized.closed).code, 1009, "a frame over MAX_BODY_BYTES closes with 1009");
+
+        const bad = await openSocket(socketUrl(service, id));
+        bad.sendRaw("{not json");
+        await bad.waitFor((e) => e.type === "error" && e.error === "Invalid message format");
+        bad.send({ type: "dance" });
+        await bad.waitFor((e) => e.type === "error" && String(e.error).startsWith("Unknown message type"));
+        // A flood: most of the frame budget's burst (100) at once, then frames
+        // at 5x its refill rate (20/s), one at a time, until the server closes.
+        // Paced so that almost nothing is in flight when it does: Deno resets
+        // a connection that still has unread frames after its close frame,
+        // and the client would then see 1006 instead of the 1008 sent.
+        let flooded = false;
+        void bad.closed.then(() => (flooded = true));
+        for (let i = 0; i < 90; i++) bad.sendRaw("{garbage");
+        for (let tick = 0; tick < 500 && !flooded; tick++) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          if (!flooded) bad.sendRaw("{garbage");
+        }
+        assert.deepEqual(await bad.closed, { code: 1008, reason: "too many messages" });
+
+        const big = await fetch(`${service.url}/api/agents`, {
+          method: "POST",
+          headers: { ...bearer(token), "content-type": "application/json" },
+          body: JSON.stringify({ modelType: "scripted-model", name: "y".repeat(10_000) }),
+        });
+        assert.equal(big.status, 413);
+        assert.match((await big.json() as { error: string }).error, /larger than 4096 bytes/);
+        const broken = await fetch(`${service.url}/api/agents`, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "{nope" });
+        assert.equal(broken.status, 400);
+        assert.deepEqual(await broken.json(), { error: "Request body is not valid JSON" });
+        assert.equal(statusOf(await rawRequest(port, "NOT AN HTTP REQUEST\r\n\r\n")), 400);
+        const hugeHeader = statusOf(await rawRequest(port, `GET /api/healthcheck HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`));
+        assert.ok(hugeHeader === 431 || hugeHeader === 400, `huge header refused, got ${hugeHeader}`);
+
+        // Still serving: a whole conversation on a fresh socket.
+        const after = await openSocket(socketUrl(service, id));
+        try {
+          after.send({ type: "message", content: "still there?" });
+          await after.waitFor((e) => e.type === "complete", { timeoutMs: 10_000 });
+          const last = after.events.filter((e) => e.type === "step").at(-1)!.step as ReActStep;
+          assert.equal(last.content, "echo: still there?");
+        } finally {
+          await after.close();
+        }
+        assert.doesNotMatch(service.output(), /\n\s+at /, "no stack trace in the output");
+      });
+    });
+
     test("SIGTERM mid-conversation: the turn finishes, sockets close with 1001, exit 0, and the answer survives a restart", async () => {
       const dir = await mkdtemp(join(tmpdir(), "process-sigterm-"));
       const llm = await startScriptedLLM({ models: ["scripted-model"] });
@@ -203,6 +379,11 @@ for (const runtime of ["node", "deno"] as const) {
         llm.enqueue({ kind: "text", text: answer, chunkSize: 1, delayMs: 10 });
         const { id, socket } = await streamingTurn(first, "take your time");
         first.child.kill("SIGTERM");
+        // While the turn drains, no new request is served: the listener is
+        // closed (Node, Bun) or the answer is 503 (Deno keeps listening).
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const late = await fetch(`${first.url}/api/healthcheck`).then((r) => r.body?.cancel().then(() => r.status), () => "refused");
+        assert.ok(late === "refused" || late === 503, `a request during the drain got ${late}`);
         await socket.waitFor((e) => e.type === "complete", { timeoutMs: 15_000 });
         assert.equal((await socket.closed).code, 1001);
         assert.equal(await first.exited, 0);

@@ -1,6 +1,6 @@
 /**
  * The soak (scripts/soak.ts), short: 20 users for 15 s against a real
- * service process on Node and on Deno (side by side), and proof that its
+ * service process on Node, Deno and Bun (side by side), and proof that its
  * checker catches lost, duplicated and out-of-order events. The full soak is
  * `npm run soak` (200 users, 5 minutes). Nothing here asserts a timing: only
  * the soak's verdict (events, completed runs, memory bound, descriptors).
@@ -9,10 +9,11 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { RUNTIMES } from "../../scripts/bench/lib.ts";
 import { checkRun, type RunPlan, runSoak, scriptedRunEvents, type SoakEvent } from "../../scripts/soak.ts";
 
 describe("the soak, short", { concurrency: 2 }, () => {
-  for (const runtime of ["node", "deno"] as const) {
+  for (const runtime of RUNTIMES) {
     test(`20 users for 15 s on ${runtime}: no event lost, duplicated or out of order; memory and descriptors bounded`, { timeout: 120_000 }, async () => {
       const result = await runSoak({ users: 20, seconds: 15, runtime, warmupSeconds: 5, clearEvery: 4 });
       assert.ok(result.ok, result.summary);

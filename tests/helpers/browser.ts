@@ -19,7 +19,7 @@ import { signJwt } from "../../src/jwt.ts";
 import { LiteLLMClient } from "../../src/litellm.ts";
 import { createLogger } from "../../src/log.ts";
 import { createService, type Service } from "../../src/service.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
+import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { MemoryAgentStore } from "../../src/store/memory-store.ts";
 import { type ScriptedLLM, startScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { MASTER_KEY } from "./service.ts";

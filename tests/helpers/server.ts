@@ -2,7 +2,7 @@
 import { TokenVerifier } from "../../src/auth.ts";
 import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
+import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { TEST_SECRET } from "./tokens.ts";
 
 export interface TestServer extends RunningServer {

@@ -9,7 +9,7 @@ import type { RouteInstaller } from "../../src/http/app.ts";
 import { LiteLLMClient } from "../../src/litellm.ts";
 import { createLogger } from "../../src/log.ts";
 import { createService, type Service } from "../../src/service.ts";
-import { type RunningServer, startServer } from "../../src/server.ts";
+import { type RunningServer, startServer } from "../../src/server/index.ts";
 import type { AgentStore } from "../../src/store/agent-store.ts";
 import { MemoryAgentStore } from "../../src/store/memory-store.ts";
 import { type ScriptedLLM, type ScriptedLLMOptions, startScriptedLLM } from "../fixtures/scripted-llm.ts";

@@ -1,0 +1,90 @@
+/**
+ * Bun: `Bun.serve` with crossws's Bun adapter (the native `server.upgrade`
+ * and uWebSockets). The only file that knows Bun.
+ *
+ * The frame limit is Bun's own `maxPayloadLength`, enforced while parsing
+ * (1009, like `ws` on Node). A client that stops reading is closed once
+ * Bun's per-socket send buffer passes its bound, instead of its messages
+ * being silently dropped (Bun's default).
+ *
+ * @module
+ */
+import bunAdapter from "crossws/adapters/bun";
+import type { App } from "../http/app.ts";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  displayUrl,
+  isUpgrade,
+  resolveHooks,
+  type RunningServer,
+  type ServeOptions,
+  shuttingDown,
+  terminateAll,
+} from "./common.ts";
+
+interface BunServer {
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+interface BunNamespace {
+  serve(options: {
+    hostname: string;
+    port: number;
+    development: boolean;
+    reusePort: boolean;
+    fetch(request: Request, server: BunServer): Response | undefined | Promise<Response | undefined>;
+    error(error: unknown): Response;
+    websocket: unknown;
+  }): BunServer;
+}
+
+/** Bun's default bound on one socket's unsent bytes (16 MiB), kept; what changes is what happens past it. */
+const BACKPRESSURE_LIMIT = 16 * 1024 * 1024;
+
+export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
+  const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
+  // Bun pings idle sockets itself; 120 s (Bun's default) rather than crossws's 30 s.
+  const ws = bunAdapter({ resolve: (request: Request) => resolveHooks(app, request), idleTimeout: 120 });
+  let accepting = true;
+  const server = bun.serve({
+    hostname: options.host,
+    port: options.port,
+    // Development mode would answer an uncaught error with its stack trace.
+    development: false,
+    // Outside development mode Bun sets SO_REUSEPORT unless told not to: a
+    // second service on the same port would then share it silently instead
+    // of failing with EADDRINUSE (checked with Bun 1.4.5).
+    reusePort: false,
+    // No maxRequestBodySize: Bun answers a bare 413 before the app sees the
+    // request. The app refuses bodies over maxBodyBytes itself, with its JSON
+    // 413, by Content-Length and while reading; Bun's default stays the backstop.
+    fetch: (request, server) => {
+      if (!accepting) return shuttingDown();
+      if (isUpgrade(request)) return ws.handleUpgrade(request, server as never);
+      return app.fetch(request);
+    },
+    // app.fetch catches its own errors; this is the last line, never a stack trace.
+    error: () =>
+      new Response(JSON.stringify({ error: "Internal server error" }), { status: 500, headers: { "content-type": "application/json" } }),
+    websocket: {
+      ...ws.websocket,
+      maxPayloadLength: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      backpressureLimit: BACKPRESSURE_LIMIT,
+      closeOnBackpressureLimit: true,
+    },
+  });
+  const port = server.port;
+  return Promise.resolve({
+    url: displayUrl(options.host, port),
+    port,
+    stopAccepting: () => {
+      accepting = false;
+      // Stops listening, as on Node; open sockets and keep-alive connections stay until close().
+      void server.stop(false);
+    },
+    close: async (force = false) => {
+      if (force) terminateAll(ws.peers);
+      await server.stop(force);
+    },
+  });
+}

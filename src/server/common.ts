@@ -1,0 +1,75 @@
+/**
+ * What every runtime adapter shares: the options, the handle it returns, the
+ * 503 of a server that is shutting down, and how an upgrade request becomes
+ * socket hooks. No runtime-specific code here.
+ *
+ * @module
+ */
+import type { Hooks } from "crossws";
+import type { App } from "../http/app.ts";
+
+export interface ServeOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly maxBodyBytes: number;
+  /** Largest WebSocket frame accepted; larger ones close the socket with 1009. Default 1 MiB. */
+  readonly maxFrameBytes?: number;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:3001`. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Stops taking new work while open sockets stay up: new requests get 503
+   * (and, where the runtime allows it without closing sockets, the listener
+   * closes). For a graceful shutdown, before the running turns are drained.
+   */
+  stopAccepting(): void;
+  /** Stops the server; with `force`, also drops open connections and sockets. */
+  close(force?: boolean): Promise<void>;
+}
+
+/** A runtime adapter: serves `app` and resolves once it listens. */
+export type ServeFunction = (app: App, options: ServeOptions) => Promise<RunningServer>;
+
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+export const shuttingDown = (): Response =>
+  new Response(JSON.stringify({ error: "Service is shutting down" }), {
+    status: 503,
+    headers: { "content-type": "application/json", connection: "close", "retry-after": "5" },
+  });
+
+/**
+ * The socket hooks for an upgrade request: the app answers the request as
+ * usual; a response carrying `crossws` hooks upgrades, any other response
+ * (401, 403, 404, ...) is sent instead of the upgrade.
+ */
+export async function resolveHooks(app: App, request: Request): Promise<Partial<Hooks>> {
+  const response = (await app.fetch(request)) as Response & { crossws?: Partial<Hooks> };
+  if (response.crossws) return response.crossws;
+  return { upgrade: () => response };
+}
+
+export const isUpgrade = (request: Request): boolean => request.headers.get("upgrade")?.toLowerCase() === "websocket";
+
+/** The URL to print for a listen address (a wildcard host shows as loopback). */
+export function displayUrl(host: string, port: number): string {
+  const shown = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+/** Closes every peer of a crossws adapter at once (a forced close). */
+export function terminateAll(peers: Iterable<[unknown, Iterable<{ terminate(): void }>]>): void {
+  for (const [, group] of peers) {
+    for (const peer of group) {
+      try {
+        peer.terminate();
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
