@@ -48,7 +48,9 @@ describe("the socket with its token in Sec-WebSocket-Protocol", () => {
       const raw = await rawRequest(port, upgradeRequest("/api/agents/echo/react", { "Sec-WebSocket-Protocol": protocolHeader(alice) }), 100);
       const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
       assert.equal(statusOf(raw), 101);
-      assert.deepEqual(head.split("\r\n").filter((line) => /^sec-websocket-protocol:/i.test(line)), [`sec-websocket-protocol: ${SOCKET_PROTOCOL}`]);
+      // Header names are case-insensitive (Bun writes Sec-WebSocket-Protocol, Node sec-websocket-protocol).
+      const lines = head.split("\r\n").filter((line) => /^sec-websocket-protocol:/i.test(line)).map((line) => line.replace(/^[^:]+/, (name) => name.toLowerCase()));
+      assert.deepEqual(lines, [`sec-websocket-protocol: ${SOCKET_PROTOCOL}`]);
       assert.ok(!raw.includes(alice) && !raw.includes(tokenProtocol(alice).slice(TOKEN_PROTOCOL_PREFIX.length)), "no token in the answer");
 
       const socket = new WebSocket(`${wsUrl}/api/agents/echo/react`, socketProtocols(bob));
