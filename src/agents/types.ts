@@ -65,17 +65,19 @@ export interface ReActStep {
   messageSource?: "chat" | "feedback";
   /** Set on the step that ended a run by `stop`. */
   stopped?: boolean;
+  /** Set on the step that ended a run whose replica died mid-turn. */
+  interrupted?: boolean;
   /** A user-facing description of the failure that ended the run. */
   error?: string;
+  /** The stable code of that failure (`upstream_unavailable`, `interrupted`, ...). */
+  errorCode?: string;
   /** Tool-owned state before/after the step (the workflow, for the copilot); restored by checkout. */
   beforeWorkflowContent?: unknown;
   afterWorkflowContent?: unknown;
 }
 
-/** Everything persisted about one agent. Never contains a user token. */
-export interface AgentRecord {
-  /** Format version; a store skips records of another version. */
-  version: 1;
+/** What the store keeps about an agent besides its steps. Never contains a user token. */
+export interface AgentMeta {
   id: string;
   ownerUid: number;
   ownerName: string;
@@ -84,8 +86,38 @@ export interface AgentRecord {
   /** ISO timestamp. */
   createdAt: string;
   settings: AgentSettings;
+}
+
+/** The run an agent is in, as the store records it (its lease is held by `replicaId`). */
+export interface RunInfo {
+  readonly runId: string;
+  /** The replica executing the run; it renews the lease while the run lives. */
+  readonly replicaId: string;
+  /** The user message the run answers. */
+  readonly messageId: string;
+  /** A stop was requested and has not finished yet. */
+  readonly stopping: boolean;
+}
+
+/** An agent as the store has it now: its meta, where its conversation stands, and its run, if any. */
+export interface StoredAgent extends AgentMeta {
+  /** The step new messages branch from; null before the first message and after `clear`. */
+  headId: string | null;
+  /** Steps stored (every branch). */
+  stepCount: number;
+  /** The live run (lease not expired), or null. */
+  run: RunInfo | null;
+}
+
+/**
+ * An agent with every step, in the shape of the first round's agent files
+ * (`<id>.agent.json`): what the file store migrates from, and a convenient
+ * whole-agent form for tests.
+ */
+export interface AgentRecord extends AgentMeta {
+  /** Format version of the legacy file. */
+  version: 1;
   /** Every step ever added, in insertion order; `parentId` links make the tree. */
   steps: ReActStep[];
-  /** The step new messages branch from; undefined before the first message or after `clear`. */
   headId?: string;
 }

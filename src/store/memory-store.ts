@@ -1,44 +1,165 @@
 /**
  * An in-memory agent store for tests. It keeps deep copies (structuredClone)
- * in both directions, so neither a caller changing a record after `save` nor
- * one changing a loaded record alters what is stored, just as with the file
- * store. It refuses the same ids and records the file store refuses.
+ * in both directions, so neither a caller changing a value after handing it
+ * over nor one changing a value it read alters what is stored, just as with
+ * the file and PostgreSQL stores. It refuses what they refuse.
  *
  * @module
  */
-import type { AgentRecord } from "../agents/types.ts";
-import type { AgentStore } from "./agent-store.ts";
-import { agentRecordProblem, isValidAgentId } from "./file-store.ts";
+import type { AgentMeta, ReActStep, StoredAgent } from "../agents/types.ts";
+import {
+  type AgentPage,
+  type AgentPatch,
+  type AgentQuery,
+  type AgentStore,
+  isValidAgentId,
+  type MoveHeadResult,
+  type OrphanedRun,
+  type RenewResult,
+  type StartRun,
+  type StartRunResult,
+} from "./agent-store.ts";
+import { compareAgents, pageOf } from "./paging.ts";
+import { LocalRuns } from "./local-runs.ts";
+import { readMeta, readStep } from "./records.ts";
+import { StepTree } from "./step-tree.ts";
+
+interface Entry {
+  meta: AgentMeta;
+  tree: StepTree;
+}
 
 export class MemoryAgentStore implements AgentStore {
-  readonly #records = new Map<string, AgentRecord>();
+  readonly kind = "memory";
+  readonly #agents = new Map<string, Entry>();
+  readonly #runs: LocalRuns;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#runs = new LocalRuns(options.now);
+  }
 
   /** How many agents are stored. */
   get size(): number {
-    return this.#records.size;
+    return this.#agents.size;
   }
 
-  // The methods are async so that every failure (a refused record, an uncloneable value) is a rejection.
+  // Every method is async so that every failure (a refused value, an uncloneable one) is a rejection.
 
-  async loadAll(): Promise<AgentRecord[]> {
-    return [...this.#records.values()].map((record) => structuredClone(record));
+  async ping(): Promise<void> {}
+
+  async createAgent(meta: AgentMeta, options: { maxPerOwner?: number } = {}): Promise<boolean> {
+    const checked = readMeta(structuredClone(meta));
+    if (this.#agents.has(checked.id)) throw new Error(`agent ${checked.id} already exists`);
+    if (options.maxPerOwner !== undefined && this.#count(checked.ownerUid) >= options.maxPerOwner) return false;
+    this.#agents.set(checked.id, { meta: checked, tree: new StepTree() });
+    return true;
   }
 
-  async load(id: string): Promise<AgentRecord | undefined> {
-    const record = isValidAgentId(id) ? this.#records.get(id) : undefined;
-    return record === undefined ? undefined : structuredClone(record);
+  async getAgent(id: string): Promise<StoredAgent | undefined> {
+    const entry = isValidAgentId(id) ? this.#agents.get(id) : undefined;
+    return entry && this.#stored(id, entry);
   }
 
-  async save(record: AgentRecord): Promise<void> {
-    const problem = agentRecordProblem(record);
-    if (problem !== undefined) throw new Error(`cannot save an agent: ${problem}`);
-    // Copied synchronously, at call time: later changes to `record` must not reach the store.
-    this.#records.set(record.id, structuredClone(record));
+  async listAgents(query: AgentQuery): Promise<AgentPage> {
+    const entries = [...this.#agents.entries()]
+      .filter(([, entry]) => query.ownerUid === undefined || entry.meta.ownerUid === query.ownerUid)
+      .map(([id, entry]) => this.#stored(id, entry))
+      .sort(compareAgents);
+    const { items, next } = pageOf(entries, query);
+    return { agents: items, next };
   }
 
-  async delete(id: string): Promise<void> {
-    this.#records.delete(id);
+  async countAgents(ownerUid: number): Promise<number> {
+    return this.#count(ownerUid);
+  }
+
+  #count(ownerUid: number): number {
+    let n = 0;
+    for (const entry of this.#agents.values()) if (entry.meta.ownerUid === ownerUid) n++;
+    return n;
+  }
+
+  async updateAgent(id: string, patch: AgentPatch): Promise<StoredAgent | undefined> {
+    const entry = this.#agents.get(id);
+    if (!entry) return undefined;
+    entry.meta = readMeta(structuredClone({ ...entry.meta, ...patch }));
+    return this.#stored(id, entry);
+  }
+
+  async deleteAgent(id: string): Promise<boolean> {
+    this.#runs.forget(id);
+    return this.#agents.delete(id);
+  }
+
+  async appendStep(agentId: string, step: ReActStep, options: { runId?: string } = {}): Promise<boolean> {
+    const copy = readStep(structuredClone(step));
+    const entry = this.#agents.get(agentId);
+    if (!entry) return false;
+    if (options.runId !== undefined && !this.#runs.holds(agentId, options.runId)) return false;
+    if (entry.tree.has(copy.id)) throw new Error(`step ${copy.id} already exists`);
+    entry.tree.append(copy);
+    return true;
+  }
+
+  async moveHead(agentId: string, target: { stepId: string } | { clear: true }): Promise<MoveHeadResult> {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return "missing";
+    if (this.#runs.get(agentId)) return "busy";
+    if ("clear" in target) {
+      entry.tree.clear();
+      return "ok";
+    }
+    if (!entry.tree.has(target.stepId)) return "unknown_step";
+    entry.tree.headId = target.stepId;
+    return "ok";
+  }
+
+  async steps(agentId: string): Promise<ReActStep[]> {
+    return structuredClone(this.#agents.get(agentId)?.tree.all() ?? []);
+  }
+
+  async path(agentId: string, options: { headId?: string; limit?: number } = {}): Promise<ReActStep[]> {
+    const tree = this.#agents.get(agentId)?.tree;
+    if (!tree) return [];
+    return structuredClone(tree.path(options.headId ?? tree.headId, options.limit));
+  }
+
+  async step(agentId: string, stepId: string): Promise<ReActStep | undefined> {
+    const found = this.#agents.get(agentId)?.tree.get(stepId);
+    return found && structuredClone(found);
+  }
+
+  async startRun(agentId: string, run: StartRun): Promise<StartRunResult> {
+    const entry = this.#agents.get(agentId);
+    if (!entry) return { ok: false, reason: "missing" };
+    return this.#runs.start(agentId, entry.meta.ownerUid, run);
+  }
+
+  async renewRuns(replicaId: string, runIds: readonly string[], leaseMs: number): Promise<RenewResult> {
+    return this.#runs.renew(replicaId, runIds, leaseMs);
+  }
+
+  async endRun(agentId: string, runId: string): Promise<void> {
+    this.#runs.end(agentId, runId);
+  }
+
+  async requestStop(agentId: string): Promise<boolean> {
+    return this.#runs.requestStop(agentId);
+  }
+
+  async claimOrphanedRuns(replicaId: string, leaseMs: number): Promise<OrphanedRun[]> {
+    return this.#runs.claimOrphans(replicaId, leaseMs);
+  }
+
+  async countRuns(ownerUid: number): Promise<number> {
+    return this.#runs.count(ownerUid);
   }
 
   async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  #stored(id: string, entry: Entry): StoredAgent {
+    return { ...structuredClone(entry.meta), headId: entry.tree.headId, stepCount: entry.tree.size, run: this.#runs.get(id) };
+  }
 }
