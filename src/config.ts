@@ -37,6 +37,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, join, normalize } from "node:path";
 import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
+import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -94,11 +95,8 @@ export interface Config {
     /** `OPERATOR_CATALOG_URL`: a Texera dashboard service (or its /api/resources/operator-metadata endpoint). */
     readonly catalogUrl?: string;
   };
-  /** Agent persistence. */
-  readonly agents: {
-    /** `AGENT_STATE_DIR` (./data), resolved: where the file store keeps one JSON file per agent. */
-    readonly stateDir: string;
-  };
+  /** Agent persistence: see config/agent-store.ts. */
+  readonly agents: StoreConfig;
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
     /** `LITELLM_BASE_URL`: an http(s) URL without credentials, query, fragment or trailing "/". */
@@ -251,6 +249,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const logLevel = parseChoice(logLevelVariable, get(logLevelVariable), LOG_LEVELS, DEFAULTS.LOG_LEVEL);
 
   const auth = resolveJwtSecrets(get, files, agentEnv, warnings);
+  const storeConfig = parseStoreConfig(get, files.cwd);
+  if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
 
   const config: Config = {
     env: agentEnv,
@@ -263,7 +263,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
       shutdownGraceMs:
         parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
     },
-    agents: { stateDir: resolvePath(files.cwd, get("AGENT_STATE_DIR") ?? "data") },
+    agents: storeConfig,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
@@ -278,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   };
   hideSecretsFromSerialisation(config.litellm, ["masterKey"]);
   hideSecretsFromSerialisation(config.auth, ["secrets"]);
+  if (config.agents.databaseUrl !== undefined) hideSecretsFromSerialisation(config.agents, ["databaseUrl"]);
   return deepFreeze(config);
 }
 
@@ -315,7 +316,9 @@ export function describeConfig(config: Config, boundPort: number = config.server
     `LiteLLM ${litellm.baseUrl}`,
     `master key: ${litellm.masterKey === undefined ? "not set" : "set"}`,
     `JWT secret: ${sourceText}${publicDefault}, ${keyCount} ${keyCount === 1 ? "key" : "keys"}`,
-    `agent state ${config.agents.stateDir}`,
+    config.agents.store === "postgres"
+      ? `agent store ${describeDatabase(config.agents.databaseUrl!)} schema ${config.agents.databaseSchema}`
+      : `agent state ${config.agents.stateDir}`,
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
     `log level ${config.log.level}`,
     `AGENT_ENV ${config.env}`,
