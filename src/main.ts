@@ -11,12 +11,16 @@ import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
 import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
+import { readinessRoute } from "./http/readiness-route.ts";
 import { playgroundRoutes } from "./http/playground-routes.ts";
 import { devTokenMinter } from "./dev-tokens.ts";
 import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
 import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts";
 import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
-import { FileAgentStore } from "./store/file-store.ts";
+import { describeDatabase } from "./config/agent-store.ts";
+import { StoreUnavailableError } from "./store/agent-store.ts";
+import { DirectoryLockedError } from "./store/file/dir-lock.ts";
+import { openStore } from "./store/open.ts";
 import { LiteLLMClient } from "./litellm.ts";
 import { describeListenError, npmCommand } from "./listen-error.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -54,7 +58,9 @@ async function main(): Promise<Started> {
   });
   const maxBodyBytes = config.server.maxBodyBytes;
   const agents = config.mode === "all" ? await startAgents(config, verifier, logger) : undefined;
-  const app = agents?.app ?? createApp({ apiPrefix: config.server.apiPrefix, maxBodyBytes, verifier, logger });
+  // The gateway check alone depends on nothing: it is ready once it listens.
+  const app = agents?.app ??
+    createApp({ apiPrefix: config.server.apiPrefix, maxBodyBytes, verifier, logger, routes: [readinessRoute({ name: "none", check: async () => {} }, logger)] });
   const { host, port } = config.server;
   let server;
   try {
@@ -134,18 +140,35 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
   if (missing.length > 0) logger.warn("the operator catalog lacks default allowed operator types", { missing });
   logger.info("operator catalog loaded", { source: catalog.source, types: catalog.size });
 
-  const store = await FileAgentStore.open({ dir: config.agents.stateDir, logger: logger.child({ component: "store" }) });
-  const { app, registry, sockets } = await createService({
+  let opened;
+  try {
+    opened = await openStore(config.agents, logger);
+  } catch (error) {
+    if (error instanceof DirectoryLockedError) {
+      console.error(`agent-service: ${error.message}`);
+      process.exit(1);
+    }
+    if (error instanceof StoreUnavailableError) {
+      console.error(`agent-service: cannot reach the database (${describeDatabase(config.agents.databaseUrl ?? "")}); is it running, and is DATABASE_URL right?`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { store, bus } = opened;
+  const service = createService({
     apiPrefix: config.server.apiPrefix,
     maxBodyBytes: config.server.maxBodyBytes,
     verifier,
     logger,
     llm,
     store,
+    bus,
+    leaseMs: config.agents.runLeaseMs,
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
   });
-  logger.info("agents loaded", { count: registry.size, stateDir: config.agents.stateDir });
+  const { app, registry, sockets } = service;
+  logger.info("agent store ready", { store: store.kind, replicaId: registry.replicaId });
 
   const drain = async (graceMs: number) => {
     registry.beginShutdown();
@@ -157,11 +180,12 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
       void turns.then(() => clearTimeout(timer));
     });
     if ((await Promise.race([turns, grace])) === "timeout") {
-      for (const agent of registry.all()) registry.stop(agent);
+      registry.stopAll();
       await turns;
     }
     sockets.closeAll(1001, "server shutting down");
-    await store.flush();
+    await service.close();
+    await opened.close();
     llm.close();
   };
   return { app, drain };

@@ -6,13 +6,16 @@
  * @module
  */
 import type { ToolkitFactory } from "./agents/agent.ts";
-import { AgentRegistry } from "./agents/registry.ts";
+import { AgentRegistry, type RegistryLimits } from "./agents/registry.ts";
 import type { TokenVerifier } from "./auth.ts";
+import type { EventBus } from "./events/event-bus.ts";
+import { LocalEventBus } from "./events/local-bus.ts";
 import { agentsRoutes } from "./http/agents-routes.ts";
 import { type App, createApp, type RouteInstaller } from "./http/app.ts";
 import { modelsRoutes } from "./http/models-routes.ts";
 import { operatorTypesRoute } from "./http/operator-types-route.ts";
 import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
+import { readinessRoute } from "./http/readiness-route.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
 import type { AgentStore } from "./store/agent-store.ts";
@@ -24,8 +27,15 @@ export interface ServiceDeps {
   readonly logger: Logger;
   readonly llm: Pick<LiteLLMClient, "listModels" | "modelInfo" | "chat">;
   readonly store: AgentStore;
+  /** How events reach sockets; default: in-process (one replica). */
+  readonly bus?: EventBus;
   readonly toolkits: ToolkitFactory;
   readonly now?: () => number;
+  /** This process's name in run leases. */
+  readonly replicaId?: string;
+  /** `RUN_LEASE_SECONDS` in ms. */
+  readonly leaseMs?: number;
+  readonly limits?: RegistryLimits;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
 }
@@ -35,17 +45,26 @@ export interface Service {
   readonly registry: AgentRegistry;
   readonly sockets: SocketSet;
   readonly store: AgentStore;
+  readonly bus: EventBus;
+  /** Stops the registry's background work; the caller closes the bus and the store. */
+  close(): Promise<void>;
 }
 
-export async function createService(deps: ServiceDeps): Promise<Service> {
+export function createService(deps: ServiceDeps): Service {
   const { logger, llm, verifier, maxBodyBytes } = deps;
-  const registry = await AgentRegistry.open({
+  const bus = deps.bus ?? new LocalEventBus(logger.child({ component: "events" }));
+  const registry = new AgentRegistry({
     store: deps.store,
+    bus,
     llm,
     toolkits: deps.toolkits,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.replicaId ? { replicaId: deps.replicaId } : {}),
+    ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
+    ...(deps.limits ? { limits: deps.limits } : {}),
   });
+  registry.start();
   const sockets = new SocketSet();
   const app = createApp({
     apiPrefix: deps.apiPrefix,
@@ -53,14 +72,15 @@ export async function createService(deps: ServiceDeps): Promise<Service> {
     verifier,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
-    reactSocket: reactSocketProvider({ registry, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
+    reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
     // Fixed paths (/agents/models) before /agents/:id.
     routes: [
+      readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),
       modelsRoutes(llm as LiteLLMClient, logger),
       ...(deps.extraRoutes ?? []),
       agentsRoutes({ registry, llm, logger, maxBodyBytes }),
       operatorTypesRoute({ registry }),
     ],
   });
-  return { app, registry, sockets, store: deps.store };
+  return { app, registry, sockets, store: deps.store, bus, close: () => registry.close() };
 }

@@ -13,7 +13,8 @@ import type { Tool } from "../src/agents/tool.ts";
 import type { ReActStep } from "../src/agents/types.ts";
 import { TokenVerifier } from "../src/auth.ts";
 import { silentLogger } from "../src/log.ts";
-import { FileAgentStore } from "../src/store/file-store.ts";
+import { FileAgentStore } from "../src/store/file/file-store.ts";
+import { MemoryAgentStore } from "../src/store/memory-store.ts";
 import { bearer, mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { startTestService, stopTestService, type TestService, withService } from "./helpers/service.ts";
 import { openSocket, type SocketEvent, type TestSocket } from "./helpers/socket.ts";
@@ -87,7 +88,7 @@ describe("REST: agents are owned", () => {
       const patched = await api(service, "PATCH", `/api/agents/${id}`, alice, { name: "Renamed" });
       assert.equal(patched.body.name, "Renamed");
       assert.equal((await api(service, "DELETE", `/api/agents/${id}`, alice)).body.deleted, true);
-      assert.deepEqual(await api(service, "GET", `/api/agents/${id}`, alice), { status: 404, body: { error: "Agent not found" } });
+      assert.deepEqual(await api(service, "GET", `/api/agents/${id}`, alice), { status: 404, body: { error: "Agent not found", code: "agent_not_found" } });
       assert.equal((await api(service, "DELETE", `/api/agents/${id}`, alice)).status, 404);
     });
   });
@@ -104,10 +105,10 @@ describe("REST: agents are owned", () => {
       ] as [string, string, unknown?][]) {
         const theirs = await api(service, method, path, bob, body);
         const nothing = await api(service, method, path.replace(id, missing), bob, body);
-        assert.deepEqual(theirs, { status: 404, body: { error: "Agent not found" } }, `${method} ${path}`);
+        assert.deepEqual(theirs, { status: 404, body: { error: "Agent not found", code: "agent_not_found" } }, `${method} ${path}`);
         assert.deepEqual(nothing, theirs, `${method} ${path}: same answer as a missing agent`);
       }
-      assert.deepEqual((await api(service, "GET", "/api/agents", bob)).body, { agents: [] });
+      assert.deepEqual((await api(service, "GET", "/api/agents", bob)).body, { agents: [], nextCursor: null });
       const socketStatus = await fetch(`${service.url}/api/agents/${id}/react?access-token=${bob}`, { headers: {} });
       assert.equal(socketStatus.status, 426);
       await socketStatus.body?.cancel();
@@ -144,7 +145,7 @@ describe("REST: agents are owned", () => {
       }
       const big = await api(service, "POST", "/api/agents", alice, { modelType: "scripted-model", name: "x".repeat(5000) });
       assert.equal(big.status, 413);
-      assert.equal(service.registry.size, 0, "nothing was created");
+      assert.equal((service.store as MemoryAgentStore).size, 0, "nothing was created");
 
       const id = await createAgent(service);
       assert.match((await api(service, "PATCH", `/api/agents/${id}`, alice, {})).body.error, /name or modelType is required/);
@@ -174,13 +175,14 @@ describe("the /react WebSocket", () => {
       const id = await createAgent(service);
       const socket = await socketFor(service, id);
       const init = await socket.waitFor((e) => e.type === "init");
-      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null });
+      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0 });
       // Paced like a real model: tokens a few ms apart each go out as their own delta.
       service.upstream.enqueue({ kind: "text", text: "The answer is forty-two, as computed.", chunkSize: 3, delayMs: 5 });
       const events = await converse(socket, "What is the answer?");
       const types = events.map((e) => e.type);
       assert.deepEqual(types.filter((t) => t !== "delta"), ["state", "step", "step", "complete"]);
-      assert.deepEqual(events[0], { type: "state", state: "GENERATING" });
+      assert.deepEqual(events[0], { type: "state", state: "GENERATING", seq: 1 });
+      assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), "every event numbered, in order, without gaps");
       const [userStep, agentStep] = stepsOf(events);
       assert.equal(userStep!.role, "user");
       assert.equal(userStep!.content, "What is the answer?");
@@ -193,7 +195,7 @@ describe("the /react WebSocket", () => {
       assert.equal(agentStep!.isEnd, true);
       assert.equal(agentStep!.parentId, userStep!.id);
       assert.deepEqual(agentStep!.usage, { inputTokens: 11, outputTokens: 7, totalTokens: 18, cachedInputTokens: 0 });
-      assert.deepEqual(events.at(-1), { type: "complete", state: "AVAILABLE" });
+      assert.deepEqual(events.at(-1), { type: "complete", state: "AVAILABLE", seq: events.length });
       // LiteLLM got the conversation, the tools and the caller's uid for spend attribution.
       const request = service.upstream.requests.find((r) => r.path === "/v1/chat/completions")!;
       assert.equal(request.body!.user, "1");
@@ -301,7 +303,7 @@ describe("the /react WebSocket", () => {
       await socket.waitFor((e) => e.type === "delta");
       const before = socket.events.length;
       socket.send({ type: "message", content: "second" });
-      assert.deepEqual(await socket.waitFor((e) => e.type === "error", { from: before }), { type: "error", error: "Agent is busy" });
+      assert.deepEqual(await socket.waitFor((e) => e.type === "error", { from: before }), { type: "error", error: "Agent is busy", code: "agent_busy" });
       assert.equal((await api(service, "POST", `/api/agents/${id}/clear`, alice, {})).status, 409);
       assert.deepEqual((await api(service, "POST", `/api/agents/${id}/stop`, alice, {})).body, { status: "stopping" });
       await socket.waitFor((e) => e.type === "complete");
@@ -342,7 +344,7 @@ describe("the /react WebSocket", () => {
       for (const [frame, error] of expectations) {
         const from = socket.events.length;
         socket.sendRaw(frame);
-        assert.deepEqual(await socket.waitFor((e) => e.type === "error", { from }), { type: "error", error }, frame);
+        assert.deepEqual(await socket.waitFor((e) => e.type === "error", { from }), { type: "error", error, code: "invalid_request" }, frame);
       }
       const events = await converse(socket, "still here?");
       assert.equal(stepsOf(events).at(-1)!.content, "echo: still here?");
@@ -432,8 +434,10 @@ describe("state survives a restart", () => {
         assert.deepEqual((init.steps as ReActStep[]).map((s) => s.content), ["remember me", "echo: remember me"]);
         await again.close();
         const { readFile, readdir } = await import("node:fs/promises");
-        for (const file of await readdir(dir)) {
-          const text = await readFile(join(dir, file), "utf8");
+        const files = await readdir(dir, { recursive: true, withFileTypes: true });
+        assert.ok(files.filter((f) => f.isFile()).length >= 3, "meta, journal and index were written");
+        for (const file of files.filter((f) => f.isFile())) {
+          const text = await readFile(join(file.parentPath, file.name), "utf8");
           assert.doesNotMatch(text, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, "no JWT on disk");
           assert.doesNotMatch(text, /sk-test-master-key/, "no master key on disk");
         }
@@ -458,8 +462,11 @@ describe("state survives a restart", () => {
       socket.send({ type: "message", content: "long job" });
       await socket.waitFor((e) => e.type === "step" && (e.step as ReActStep).toolResults !== undefined);
       await first.store.flush();
-      // "Crash": a second process opens the same directory while the first is still mid-run.
-      const second = await startTestService({ toolkits, store: await FileAgentStore.open({ dir, logger: silentLogger }) });
+      // "Crash": the disk as it is now, mid-run, opened by a new process (the dead one's lock gone with it).
+      const { cp } = await import("node:fs/promises");
+      await cp(dir, `${dir}-crashed`, { recursive: true });
+      await rm(join(`${dir}-crashed`, "LOCK"));
+      const second = await startTestService({ toolkits, store: await FileAgentStore.open({ dir: `${dir}-crashed`, logger: silentLogger }) });
       try {
         const agent = await api(second, "GET", `/api/agents/${id}`, alice);
         assert.equal(agent.body.state, "AVAILABLE");
@@ -473,6 +480,7 @@ describe("state survives a restart", () => {
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}-crashed`, { recursive: true, force: true });
     }
   });
 });

@@ -192,7 +192,7 @@ describe("AgentClient REST", () => {
       });
       const error = await client.getAgent("missing").catch((e: unknown) => e);
       assert.ok(error instanceof AgentClientError);
-      assert.deepEqual(error.body, { error: "Agent not found" });
+      assert.deepEqual(error.body, { error: "Agent not found", code: "agent_not_found" });
 
       const restricted = clientFor(service, () => mintToken({ userId: 9, role: "RESTRICTED" }));
       await rejectsWith(restricted.listAgents(), { status: 403, code: "http", message: "Forbidden" });
@@ -263,7 +263,7 @@ describe("AgentClient /react socket", () => {
       const complete = connection.once("complete");
       connection.send("again");
       connection.send("and again");
-      assert.deepEqual(await error, { type: "error", error: "Agent is busy" });
+      assert.deepEqual(await error, { type: "error", error: "Agent is busy", code: "agent_busy" });
       await complete;
 
       assert.throws(() => connection.send("  "), TypeError);
@@ -402,7 +402,7 @@ describe("AgentClient /react socket", () => {
       await connection.once("init");
       const notice = connection.once("error");
       await client.deleteAgent(id);
-      assert.deepEqual(await notice, { type: "error", error: "Agent not found" });
+      assert.deepEqual({ ...(await notice), seq: 0 }, { type: "error", error: "Agent not found", code: "agent_not_found", seq: 0 });
 
       const closed = new Promise<ConnectionStatus>((resolve) => connection.onStatus((s) => s.state === "closed" && resolve(s)));
       service.sockets.closeAll(1011, "drop");

@@ -30,7 +30,10 @@ before(async () => {
 /** The service with the copilot toolkit and the operator-types route (bound to the service's registry once it exists). */
 async function startCopilot(options: { store?: AgentStore; sharedUpstream?: ScriptedLLM } = {}): Promise<TestService> {
   let service: TestService | undefined;
-  const registry = { find: (...args: Parameters<TestService["registry"]["find"]>) => service!.registry.find(...args) };
+  const registry = {
+    find: (...args: Parameters<TestService["registry"]["find"]>) => service!.registry.find(...args),
+    load: (...args: Parameters<TestService["registry"]["load"]>) => service!.registry.load(...args),
+  };
   service = await startTestService({ toolkits: copilotToolkitFactory(catalog), extraRoutes: [operatorTypesRoute({ registry })], ...options });
   return service;
 }
@@ -320,7 +323,7 @@ describe("settings and routes", () => {
       const id = await createAgent(service);
       const theirs = await api(service, "GET", `/api/agents/${id}/operator-types`, bob);
       const missing = await api(service, "GET", "/api/agents/00000000-0000-4000-8000-000000000000/operator-types", bob);
-      assert.deepEqual(theirs, { status: 404, body: { error: "Agent not found" } });
+      assert.deepEqual(theirs, { status: 404, body: { error: "Agent not found", code: "agent_not_found" } });
       assert.deepEqual(missing, theirs);
       const anonymous = await fetch(`${service.url}/api/agents/${id}/operator-types`);
       assert.equal(anonymous.status, 401);

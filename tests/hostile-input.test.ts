@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { FrameBudget } from "../src/http/react-socket.ts";
+import type { MemoryAgentStore } from "../src/store/memory-store.ts";
 import { bearer, mintToken } from "./helpers/tokens.ts";
 import { rawRequest, statusOf } from "./helpers/raw-http.ts";
 import { type TestService, withService } from "./helpers/service.ts";
@@ -60,7 +61,7 @@ describe("hostile HTTP input", () => {
       const big = await fetch(`${service.url}/api/agents`, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: `{"modelType":"${"x".repeat(10_000)}"}` });
       assert.equal(big.status, 413);
       await big.body?.cancel();
-      assert.equal(service.registry.size, 0);
+      assert.equal((service.store as MemoryAgentStore).size, 0);
       assert.equal(await wellBehaved(service, 5), 5);
     });
   });

@@ -529,7 +529,7 @@ describe("fault matrix", () => {
         status: 400,
         body: { error: { message: "/chat/completions: Invalid model name passed in model=nope. Call `/v1/models` to view available models for your key.", type: "None", param: "None", code: "400" } },
       },
-      code: "bad_request",
+      code: "upstream_bad_request",
       status: 400,
       upstreamMessage: /Invalid model name/,
       shown: /^LiteLLM refused the request \(HTTP 400\)$/,

@@ -83,7 +83,7 @@ describe("the playground page", () => {
       await withServer({ logger, routes: [playgroundRoutes({ devMode: false, assetsDir, logger })] }, async (server) => {
         const missing = await get(`${server.url}/api/playground/app.js`);
         assert.equal(missing.status, 503);
-        assert.deepEqual(JSON.parse(missing.text), { error: "The playground is not built: run npm run build:playground" });
+        assert.deepEqual(JSON.parse(missing.text), { error: "The playground is not built: run npm run build:playground", code: "service_unavailable" });
         assert.match(lines.join("\n"), /a playground file is missing; run npm run build:playground/);
         const { mkdir } = await import("node:fs/promises");
         await mkdir(join(dir, "dist"));
@@ -119,9 +119,9 @@ describe("GET /", () => {
         const root = await get(`${server.url}/`);
         assert.equal(root.status, 404);
         assert.match(root.headers.get("content-type") ?? "", /^application\/json/);
-        assert.deepEqual(JSON.parse(root.text), { error: "Not found: this is agent-service's API under /api; its healthcheck is GET /api/healthcheck" });
+        assert.deepEqual(JSON.parse(root.text), { error: "Not found: this is agent-service's API under /api; its healthcheck is GET /api/healthcheck", code: "not_found" });
         assert.equal((await get(`${server.url}/api/healthcheck`)).status, 200);
-        assert.deepEqual(JSON.parse((await get(`${server.url}/nope`)).text), { error: "Not found" }, "other paths keep the plain 404");
+        assert.deepEqual(JSON.parse((await get(`${server.url}/nope`)).text), { error: "Not found", code: "not_found" }, "other paths keep the plain 404");
       });
     }
   });
@@ -133,7 +133,7 @@ describe("development tokens", () => {
       await withServer({ routes: [playgroundRoutes(options)] }, async (server) => {
         assert.deepEqual(JSON.parse((await get(`${server.url}/api/playground/config`)).text), { devTokens: false, apiPrefix: "/api" });
         const minted = await post(`${server.url}/api/dev/token`, {});
-        assert.deepEqual({ status: minted.status, body: JSON.parse(minted.text) }, { status: 404, body: { error: "Not found" } });
+        assert.deepEqual({ status: minted.status, body: JSON.parse(minted.text) }, { status: 404, body: { error: "Not found", code: "not_found" } });
       });
     }
   });
@@ -195,7 +195,7 @@ describe("development tokens from the service's configuration (devTokenMinter)",
     await withConfiguredPlayground({ AUTH_JWT_SECRET: PRIVATE, AUTH_JWT_PREVIOUS_SECRETS: PUBLIC_DEFAULT }, async (url) => {
       assert.deepEqual(JSON.parse((await get(`${url}/api/playground/config`)).text), { devTokens: false, apiPrefix: "/api" });
       const minted = await post(`${url}/api/dev/token`, { role: "ADMIN" });
-      assert.deepEqual({ status: minted.status, body: JSON.parse(minted.text) }, { status: 404, body: { error: "Not found" } });
+      assert.deepEqual({ status: minted.status, body: JSON.parse(minted.text) }, { status: 404, body: { error: "Not found", code: "not_found" } });
     });
   });
 

@@ -107,7 +107,7 @@ describe("requestToken reads a query exactly as the URL parser does", () => {
 });
 
 describe("the gateway check and the service agree on who is calling", () => {
-  const echo: ReactSocketProvider = (_agentId, caller) => ({
+  const echo: ReactSocketProvider = async (_agentId, caller) => ({
     open: (peer) => {
       peer.send(JSON.stringify({ uid: caller.user.uid }));
     },

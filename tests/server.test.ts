@@ -15,7 +15,7 @@ import { bearer, mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { rawRequest, statusOf, upgradeRequest } from "./helpers/raw-http.ts";
 import { withServer } from "./helpers/server.ts";
 
-const UNAUTHORIZED = { error: "Unauthorized" };
+const UNAUTHORIZED = { error: "Unauthorized", code: "unauthorized" };
 
 describe("healthcheck", () => {
   test("is open: 200 with status ok and an ISO timestamp, no token needed", async () => {
@@ -103,7 +103,7 @@ describe("REST guard on /api/agents", () => {
       for (const role of ["INACTIVE", "RESTRICTED", "regular"]) {
         const response = await fetch(`${url}/api/agents/whoami`, { headers: bearer(mintToken({ role })) });
         assert.equal(response.status, 403, role);
-        assert.deepEqual(await response.json(), { error: "Forbidden" });
+        assert.deepEqual(await response.json(), { error: "Forbidden", code: "forbidden" });
       }
     });
   });
@@ -139,7 +139,7 @@ describe("REST guard on /api/agents", () => {
 });
 
 describe("WebSocket /api/agents/:id/react", () => {
-  const echo: ReactSocketProvider = (agentId, caller) =>
+  const echo: ReactSocketProvider = async (agentId, caller) =>
     agentId === "echo"
       ? {
         open: (peer) => {
@@ -248,7 +248,7 @@ describe("bad requests get a clear 4xx and the process keeps serving", () => {
       const auth = bearer(mintToken());
       const bad = await fetch(`${url}/api/agents/echo-body`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{nope" });
       assert.equal(bad.status, 400);
-      assert.deepEqual(await bad.json(), { error: "Request body is not valid JSON" });
+      assert.deepEqual(await bad.json(), { error: "Request body is not valid JSON", code: "invalid_json" });
       const wrongType = await fetch(`${url}/api/agents/echo-body`, { method: "POST", headers: { ...auth, "content-type": "text/plain" }, body: "{}" });
       assert.equal(wrongType.status, 415);
       await wrongType.body?.cancel();
@@ -260,7 +260,7 @@ describe("bad requests get a clear 4xx and the process keeps serving", () => {
       const response = await fetch(`${url}/api/agents/boom`, { headers: bearer(mintToken()) });
       assert.equal(response.status, 500);
       const text = await response.text();
-      assert.deepEqual(JSON.parse(text), { error: "Internal server error" });
+      assert.deepEqual(JSON.parse(text), { error: "Internal server error", code: "internal_error" });
       assert.doesNotMatch(text, /hunter2|internal detail/);
       assert.ok(logs.some((line) => JSON.stringify(line).includes("internal detail")), "the error is logged for operators");
     });
@@ -270,7 +270,7 @@ describe("bad requests get a clear 4xx and the process keeps serving", () => {
     await withServer({}, async ({ url, port }) => {
       const missing = await fetch(`${url}/api/nothing-here`);
       assert.equal(missing.status, 404);
-      assert.deepEqual(await missing.json(), { error: "Not found" });
+      assert.deepEqual(await missing.json(), { error: "Not found", code: "not_found" });
       assert.equal(statusOf(await rawRequest(port, "NOT AN HTTP REQUEST\r\n\r\n")), 400);
       const hugeHeader = `GET /api/healthcheck HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`;
       const status = statusOf(await rawRequest(port, hugeHeader));

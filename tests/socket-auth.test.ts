@@ -40,7 +40,7 @@ describe("the protocol entry", () => {
 });
 
 describe("the socket with its token in Sec-WebSocket-Protocol", () => {
-  const echo: ReactSocketProvider = (agentId, caller) =>
+  const echo: ReactSocketProvider = async (agentId, caller) =>
     agentId === "echo" ? { open: (peer) => void peer.send(JSON.stringify({ uid: caller.user.uid })) } : undefined;
 
   test("opens with a real client; the 101 selects agent-service.v1 and never carries the token", async () => {

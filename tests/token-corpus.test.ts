@@ -196,7 +196,7 @@ function appFor(c: Case, callers: SocketCaller[]): App {
     verifier: new TokenVerifier({ keys: c.keyring, now: () => c.now }),
     logger: silentLogger,
     // Stands in for the agent registry: the app calls it only for an authenticated caller.
-    reactSocket: (_agentId, caller) => {
+    reactSocket: async (_agentId, caller) => {
       callers.push(caller);
       return {};
     },
@@ -286,7 +286,7 @@ describe("the corpus through the real app (REST guard, gateway check, socket upg
             if (answer.seen === c.tokenText) assert.equal(verified.code, c.expectedCode, transport);
           }
           if (transport.startsWith("gateway")) assert.equal(body, "", "the gateway check answers with headers only");
-          else assert.deepEqual(JSON.parse(body), { error: "Unauthorized" });
+          else assert.deepEqual(JSON.parse(body), { error: "Unauthorized", code: "unauthorized" });
         }
         if (expected === 403) assert.equal(response!.headers.get("www-authenticate"), null, `${transport}: 403 is not a challenge`);
         if (expected !== 200 && expected !== 101) continue;

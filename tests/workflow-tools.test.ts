@@ -7,10 +7,10 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultSettings } from "../src/agents/settings.ts";
 import { runTool, type Tool } from "../src/agents/tool.ts";
-import type { AgentRecord, AgentSettings, ReActStep } from "../src/agents/types.ts";
+import type { AgentSettings, ReActStep } from "../src/agents/types.ts";
 import { loadDefaultCatalog, type OperatorCatalog } from "../src/agents/workflow/catalog.ts";
 import { describeProperties } from "../src/agents/workflow/prompt.ts";
-import { type CopilotToolkit, copilotToolkit, copilotToolkitFactory, hasOperatorTypes, visibleSteps } from "../src/agents/workflow/toolkit.ts";
+import { type CopilotToolkit, copilotToolkit, copilotToolkitFactory, hasOperatorTypes } from "../src/agents/workflow/toolkit.ts";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";
 
 let catalog: OperatorCatalog;
@@ -350,36 +350,21 @@ describe("the toolkit", () => {
     );
   });
 
-  test("the factory reads the record's settings and HEAD path at call time; the route's type guard", () => {
-    const record: AgentRecord = {
-      version: 1,
-      id: "a",
-      ownerUid: 1,
-      ownerName: "alice",
-      name: "Bob",
-      modelType: "m",
-      createdAt: "2026-01-01T00:00:00.000Z",
-      settings: { ...defaultSettings(), allowedOperatorTypes: ["Sort"] },
-      steps: [],
-    };
-    const toolkit = copilotToolkitFactory(catalog)(record);
+  test("the factory reads the agent's settings and HEAD path at call time; the route's type guard", () => {
+    const host = { settings: { ...defaultSettings(), allowedOperatorTypes: ["Sort"] }, path: [] as ReActStep[], visibleSteps() { return this.path; } };
+    const toolkit = copilotToolkitFactory(catalog)(host);
     assert.ok(hasOperatorTypes(toolkit));
     assert.equal(hasOperatorTypes(basicToolkit()), false);
     assert.deepEqual(toolkit.operatorTypes().map((o) => o.type), ["Sort"]);
-    record.settings = { ...record.settings, allowedOperatorTypes: ["Limit", "Distinct"] }; // what PATCH does
+    host.settings = { ...host.settings, allowedOperatorTypes: ["Limit", "Distinct"] }; // what PATCH does
     assert.deepEqual(toolkit.operatorTypes().map((o) => o.type), ["Limit", "Distinct"]);
 
     const base = { messageId: "m", timestamp: 0, content: "", isBegin: true, isEnd: true };
-    record.steps.push(
+    host.path = [
       { ...base, id: "u1", stepId: 0, role: "user", content: "first" },
       { ...base, id: "a1", parentId: "u1", stepId: 1, role: "agent" },
-      { ...base, id: "u2", parentId: "a1", stepId: 0, role: "user", content: "abandoned branch" },
       { ...base, id: "u3", parentId: "a1", stepId: 0, role: "user", content: "second" },
-    );
-    record.headId = "u3";
-    assert.deepEqual(visibleSteps(record).map((s) => s.id), ["u1", "a1", "u3"]);
+    ];
     assert.match(toolkit.context!()!, /Earlier requests \(done\):\n1\. "first"\nCurrent request: "second"/);
-    delete record.headId;
-    assert.deepEqual(visibleSteps(record), []);
   });
 });

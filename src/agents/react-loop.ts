@@ -4,6 +4,10 @@
  * calls run, and their results feed the next call. The run ends when the
  * model answers without tool calls, on `maxSteps`, on stop, or on an error.
  *
+ * The loop only decides what happens; where steps are kept and how events
+ * reach sockets is the caller's (`RunContext`), so the same loop serves one
+ * process and a fleet of replicas.
+ *
  * @module
  */
 import {
@@ -17,38 +21,50 @@ import {
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
 import { setImmediate } from "node:timers";
-import type { Agent } from "./agent.ts";
+import type { AgentEvent, LoadedAgent } from "./agent.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
 import type { ReActStep, ToolCallRecord, ToolResultRecord } from "./types.ts";
 
-export interface RunDeps {
+/** What a run needs from the service around it. */
+export interface RunContext {
+  readonly agent: LoadedAgent;
+  readonly messageId: string;
+  readonly uid: number;
+  /** Aborted on stop, on shutdown past the grace period, and when the run loses its agent. */
+  readonly signal: AbortSignal;
   readonly llm: Pick<LiteLLMClient, "chat">;
   readonly logger: Logger;
-  /** Persists the agent (after every step). Failures are logged, not fatal to the run. */
-  readonly save: (agent: Agent) => Promise<void>;
-  readonly now?: () => number;
+  readonly now: () => number;
+  /** Sends an event to every socket of the agent. Never throws. */
+  emit(event: AgentEvent): void;
+  /** Keeps a step and sends it to every socket. Never throws. */
+  record(step: ReActStep): void;
 }
 
+/** How a run ended. */
+export type RunOutcome = "completed" | "stopped" | "error";
+
 export const STOPPED_MESSAGE = "Generation stopped by user.";
+const UNEXPECTED_MESSAGE = "The agent failed unexpectedly; the details are in the service log.";
 
 /** The tools the model is offered now: all of the toolkit's, minus `disabledTools`. */
-export function enabledTools(agent: Agent): Tool[] {
-  const disabled = new Set(agent.record.settings.disabledTools);
+export function enabledTools(agent: Pick<LoadedAgent, "settings" | "toolkit">): Tool[] {
+  const disabled = new Set(agent.settings.disabledTools);
   return agent.toolkit.tools().filter((tool) => !disabled.has(tool.name));
 }
 
 /** The chat messages for the next model call: the system prompt (with the current context) and the visible conversation. */
-export function buildMessages(agent: Agent): ChatMessage[] {
+export function buildMessages(agent: LoadedAgent): ChatMessage[] {
   const context = agent.toolkit.context?.();
-  const system = agent.toolkit.systemPrompt(agent.record.settings) + (context ? `\n\n${context}` : "");
+  const system = agent.toolkit.systemPrompt(agent.settings) + (context ? `\n\n${context}` : "");
   const messages: ChatMessage[] = [{ role: "system", content: system }];
   for (const step of agent.visibleSteps()) {
     if (step.role === "user") {
       messages.push({ role: "user", content: step.content });
       continue;
     }
-    // Markers of a stopped or failed run are for the user, not things the model said.
-    if (step.stopped || step.error !== undefined) continue;
+    // Markers of a stopped, interrupted or failed run are for the user, not things the model said.
+    if (step.stopped || step.interrupted || step.error !== undefined) continue;
     const calls = step.toolCalls ?? [];
     const toolCalls: ChatToolCallMessage[] = calls.map((call) => ({
       id: call.toolCallId,
@@ -68,7 +84,7 @@ export function buildMessages(agent: Agent): ChatMessage[] {
   return messages;
 }
 
-const newId = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
+export const newId = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
 
 /**
  * Streamed text, sent without adding latency or a frame per token: the first
@@ -114,165 +130,193 @@ class DeltaCoalescer {
   }
 }
 
-/**
- * Runs one turn. The caller has checked the agent is not busy; this marks it
- * busy until the returned promise settles. Never rejects: every failure ends
- * the run with a step that says what happened.
- */
-export async function runTurn(agent: Agent, content: string, uid: number, deps: RunDeps): Promise<void> {
-  const now = deps.now ?? Date.now;
-  const controller = new AbortController();
-  agent.runController = controller;
-  agent.state = "GENERATING";
-  const messageId = newId("msg");
-  const settings = agent.record.settings;
-  const snapshot = () => agent.toolkit.snapshot?.();
+/** A failure that ends the run, with what the user sees. */
+interface RunFailure {
+  readonly message: string;
+  readonly code: string;
+}
 
-  // Saves start as each step is published but are not awaited on the way to
-  // the next model call (the store orders writes per agent and serialises the
-  // record at call time); `complete` waits for all of them, so it still means
-  // "persisted".
-  const deltas = new DeltaCoalescer((stepId, text) => agent.emit({ type: "delta", messageId, stepId, text }));
-  const saves: Promise<void>[] = [];
-  const publish = (step: ReActStep) => {
-    deltas.flush();
-    agent.emit({ type: "step", step });
-    saves.push(deps.save(agent).catch((error) => deps.logger.error("could not save the agent", { agentId: agent.id, error })));
-  };
-  const endStep = (stepId: number, fields: Partial<ReActStep>): ReActStep =>
-    agent.addStep({
-      id: newId("step"),
-      messageId,
-      stepId,
-      timestamp: now(),
-      role: "agent",
-      content: "",
-      isBegin: false,
-      isEnd: true,
-      beforeWorkflowContent: snapshot(),
-      afterWorkflowContent: snapshot(),
-      ...fields,
+function failureOf(error: unknown, ctx: RunContext): RunFailure {
+  if (error instanceof LiteLLMError) {
+    ctx.logger.warn("a run ended on a LiteLLM failure", {
+      agentId: ctx.agent.id,
+      code: error.code,
+      status: error.status,
+      requestId: error.requestId,
+      upstream: error.upstreamMessage,
     });
+    return { message: `The model service failed: ${describeLiteLLMFailure(error)}.`, code: error.code };
+  }
+  ctx.logger.error("a run failed unexpectedly", { agentId: ctx.agent.id, error });
+  return { message: UNEXPECTED_MESSAGE, code: "internal_error" };
+}
 
-  agent.emit({ type: "state", state: "GENERATING" });
-  const state = snapshot();
-  publish(
-    agent.addStep({
+
+/**
+ * Runs one turn for `content`. Never rejects: whatever a tool, the toolkit,
+ * the model service or a listener throws, the run ends with a step that
+ * says what happened (unless the agent itself is gone).
+ */
+export async function runTurn(ctx: RunContext, content: string, messageSource: "chat" | "feedback" = "chat"): Promise<RunOutcome> {
+  const { agent, messageId, signal } = ctx;
+  const deltas = new DeltaCoalescer((stepId, text) => ctx.emit({ type: "delta", messageId, stepId, text }));
+  // A toolkit that throws while taking a snapshot must not end the run without its step.
+  const snapshot = (): unknown => {
+    try {
+      return agent.toolkit.snapshot?.();
+    } catch (error) {
+      ctx.logger.error("the toolkit failed to take a snapshot", { agentId: agent.id, error });
+      return undefined;
+    }
+  };
+  const record = (step: Omit<ReActStep, "parentId">) => {
+    deltas.flush();
+    ctx.record(agent.addStep(step));
+  };
+
+  let stepNo = 0;
+  let outcome: RunOutcome = "completed";
+  try {
+    const state = snapshot();
+    record({
       id: newId("step"),
       messageId,
       stepId: 0,
-      timestamp: now(),
+      timestamp: ctx.now(),
       role: "user",
       content,
       isBegin: true,
       isEnd: true,
-      messageSource: "chat",
+      messageSource,
       beforeWorkflowContent: state,
       afterWorkflowContent: state,
-    }),
-  );
-
-  let stepNo = 0;
-  try {
-    const tools = enabledTools(agent);
-    const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    const chatTools = tools.map(toChatTool);
-    while (true) {
-      stepNo++;
-      let text = "";
-      const calls: ToolCall[] = [];
-      let usage: TokenUsage | undefined;
-      for await (
-        const event of deps.llm.chat({
-          model: agent.record.modelType,
-          messages: buildMessages(agent),
-          tools: chatTools,
-          signal: controller.signal,
-          user: String(uid),
-        })
-      ) {
-        if (event.type === "text") {
-          text += event.text;
-          deltas.push(stepNo, event.text);
-        } else if (event.type === "tool_call") {
-          calls.push(event.call);
-        } else {
-          usage = event.usage;
-        }
-      }
-
-      const before = snapshot();
-      const toolCalls: ToolCallRecord[] = [];
-      const toolResults: ToolResultRecord[] = [];
-      for (const call of calls) {
-        toolCalls.push({ toolName: call.name, toolCallId: call.id, input: call.input ?? call.rawArguments });
-        const tool = byName.get(call.name);
-        let result;
-        if (!tool) {
-          result = { output: `[ERROR] Unknown tool "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}`, isError: true };
-        } else if (call.argumentsError !== undefined) {
-          result = { output: `[ERROR] The arguments for ${call.name} are not valid JSON: ${call.rawArguments.slice(0, 200)}`, isError: true };
-        } else if (controller.signal.aborted) {
-          result = { output: "[ERROR] Not run: the run was stopped", isError: true };
-        } else {
-          result = await runTool(
-            tool,
-            call.input,
-            { agentId: agent.id, uid },
-            controller.signal,
-            settings.toolTimeoutSeconds * 1000,
-            (error) => deps.logger.error("a tool failed", { agentId: agent.id, tool: call.name, error }),
-          );
-        }
-        toolResults.push(result.isError ? { toolCallId: call.id, output: result.output, isError: true } : { toolCallId: call.id, output: result.output });
-      }
-
-      const finished = calls.length === 0;
-      const step = agent.addStep({
+    });
+    outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n));
+  } catch (error) {
+    const stopped = signal.aborted || (error instanceof LiteLLMError && error.kind === "aborted");
+    outcome = stopped ? "stopped" : "error";
+    const failure = stopped ? undefined : failureOf(error, ctx);
+    const state = snapshot();
+    try {
+      record({
         id: newId("step"),
         messageId,
         stepId: stepNo,
-        timestamp: now(),
+        timestamp: ctx.now(),
         role: "agent",
-        content: text,
-        isBegin: stepNo === 1,
-        isEnd: finished,
-        ...(calls.length > 0 ? { toolCalls, toolResults } : {}),
-        ...(usage ? { usage } : {}),
-        beforeWorkflowContent: before,
-        afterWorkflowContent: snapshot(),
+        content: failure ? `Error: ${failure.message}` : STOPPED_MESSAGE,
+        isBegin: false,
+        isEnd: true,
+        ...(failure ? { error: failure.message, errorCode: failure.code } : { stopped: true }),
+        beforeWorkflowContent: state,
+        afterWorkflowContent: state,
       });
-      publish(step);
-      if (controller.signal.aborted) throw new LiteLLMError("aborted", "stopped");
-      if (finished) break;
-      if (stepNo >= settings.maxSteps) {
-        publish(endStep(stepNo + 1, { content: `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).` }));
-        break;
-      }
-    }
-  } catch (error) {
-    if (error instanceof LiteLLMError && error.kind === "aborted") {
-      publish(endStep(stepNo, { content: STOPPED_MESSAGE, stopped: true }));
-    } else if (error instanceof LiteLLMError) {
-      deps.logger.warn("a run ended on a LiteLLM failure", {
-        agentId: agent.id,
-        code: error.code,
-        status: error.status,
-        requestId: error.requestId,
-        upstream: error.upstreamMessage,
-      });
-      const message = `The model service failed: ${describeLiteLLMFailure(error)}.`;
-      publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
-    } else {
-      deps.logger.error("a run failed unexpectedly", { agentId: agent.id, error });
-      const message = "The agent failed unexpectedly; the details are in the service log.";
-      publish(endStep(stepNo, { content: `Error: ${message}`, error: message }));
+    } catch (recordError) {
+      ctx.logger.error("could not record the end of a run", { agentId: agent.id, error: recordError });
     }
   } finally {
     deltas.flush();
-    await Promise.all(saves);
-    agent.runController = undefined;
-    agent.state = "AVAILABLE";
-    agent.emit({ type: "complete", state: "AVAILABLE" });
   }
+  return outcome;
+}
+
+async function modelCalls(
+  ctx: RunContext,
+  deltas: DeltaCoalescer,
+  snapshot: () => unknown,
+  record: (step: Omit<ReActStep, "parentId">) => void,
+  setStepNo: (n: number) => void,
+): Promise<RunOutcome> {
+  const { agent, messageId, signal } = ctx;
+  const settings = agent.settings;
+  const tools = enabledTools(agent);
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  const chatTools = tools.map(toChatTool);
+  for (let stepNo = 1; ; stepNo++) {
+    setStepNo(stepNo);
+    let text = "";
+    const calls: ToolCall[] = [];
+    let usage: TokenUsage | undefined;
+    for await (
+      const event of ctx.llm.chat({
+        model: agent.meta.modelType,
+        messages: buildMessages(agent),
+        tools: chatTools,
+        signal,
+        user: String(ctx.uid),
+      })
+    ) {
+      if (event.type === "text") {
+        text += event.text;
+        deltas.push(stepNo, event.text);
+      } else if (event.type === "tool_call") {
+        calls.push(event.call);
+      } else {
+        usage = event.usage;
+      }
+    }
+
+    const before = snapshot();
+    const toolCalls: ToolCallRecord[] = [];
+    const toolResults: ToolResultRecord[] = [];
+    for (const call of calls) {
+      toolCalls.push({ toolName: call.name, toolCallId: call.id, input: call.input ?? call.rawArguments });
+      const result = await callTool(ctx, byName, call, settings.toolTimeoutSeconds * 1000);
+      toolResults.push(result.isError ? { toolCallId: call.id, output: result.output, isError: true } : { toolCallId: call.id, output: result.output });
+    }
+
+    const finished = calls.length === 0;
+    record({
+      id: newId("step"),
+      messageId,
+      stepId: stepNo,
+      timestamp: ctx.now(),
+      role: "agent",
+      content: text,
+      isBegin: stepNo === 1,
+      isEnd: finished,
+      ...(calls.length > 0 ? { toolCalls, toolResults } : {}),
+      ...(usage ? { usage } : {}),
+      beforeWorkflowContent: before,
+      afterWorkflowContent: snapshot(),
+    });
+    if (signal.aborted) throw new LiteLLMError("aborted", "stopped");
+    if (finished) return "completed";
+    if (stepNo >= settings.maxSteps) {
+      const state = snapshot();
+      record({
+        id: newId("step"),
+        messageId,
+        stepId: stepNo + 1,
+        timestamp: ctx.now(),
+        role: "agent",
+        content: `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).`,
+        isBegin: false,
+        isEnd: true,
+        beforeWorkflowContent: state,
+        afterWorkflowContent: state,
+      });
+      return "completed";
+    }
+  }
+}
+
+function callTool(ctx: RunContext, byName: Map<string, Tool>, call: ToolCall, timeoutMs: number) {
+  const tool = byName.get(call.name);
+  if (!tool) {
+    return { output: `[ERROR] Unknown tool "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}`, isError: true };
+  }
+  if (call.argumentsError !== undefined) {
+    return { output: `[ERROR] The arguments for ${call.name} are not valid JSON: ${call.rawArguments.slice(0, 200)}`, isError: true };
+  }
+  const agentId = ctx.agent.id;
+  return runTool(
+    tool,
+    call.input,
+    { agentId, uid: ctx.uid },
+    ctx.signal,
+    timeoutMs,
+    (error) => ctx.logger.error("a tool failed", { agentId, tool: call.name, error }),
+    () => ctx.logger.warn("a tool finished after its run was stopped; its result was discarded", { agentId, tool: call.name }),
+  );
 }

@@ -1,165 +1,409 @@
 /**
- * The agents of this process: created, listed and found by owner, persisted
- * through an {@link AgentStore}, reloaded at start.
+ * The agents, as every replica sees them: created, found and listed by
+ * owner from the store, their runs started under a lease, their events sent
+ * through the bus to the sockets of every replica.
  *
  * Another user's agent is "not found", exactly like a missing one, so ids
  * cannot be probed. ADMIN may act on any agent.
  *
+ * A run belongs to the replica holding its lease: it keeps renewing it, and
+ * stops the run when the store says a stop was asked for (a `stop` control
+ * message gets there first, normally). A replica that dies leaves its lease
+ * to expire; another replica claims it and ends the run with an
+ * "interrupted" step (see leases.ts).
+ *
  * @module
  */
+import type { EventBus } from "../events/event-bus.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { LiteLLMClient } from "../litellm.ts";
 import type { Logger } from "../log.ts";
-import type { AgentStore } from "../store/agent-store.ts";
-import { Agent, type ToolkitFactory } from "./agent.ts";
-import { runTurn } from "./react-loop.ts";
+import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type OrphanedRun } from "../store/agent-store.ts";
+import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
+import type { AgentInfo } from "./events.ts";
+import { LeaseKeeper } from "./leases.ts";
+import { newId, type RunOutcome, runTurn } from "./react-loop.ts";
+import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
-import type { AgentRecord } from "./types.ts";
+import type { AgentMeta, ReActStep, StoredAgent } from "./types.ts";
+
+export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
+
+export const INTERRUPTED_MESSAGE = "The turn was interrupted: the service instance running it stopped. Send the message again to retry.";
+
+export interface RegistryLimits {
+  /** Agents one user may own (across replicas). */
+  readonly maxAgentsPerUser?: number;
+  /** Runs one user may have going at once (across replicas). */
+  readonly maxRunsPerUser?: number;
+}
 
 export interface RegistryDeps {
   readonly store: AgentStore;
+  readonly bus: EventBus;
   readonly llm: Pick<LiteLLMClient, "chat">;
   readonly toolkits: ToolkitFactory;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** This process's name in run leases. Default: a random id. */
+  readonly replicaId?: string;
+  /** A run's lease (`RUN_LEASE_SECONDS`). Default 15 s. */
+  readonly leaseMs?: number;
+  readonly limits?: RegistryLimits;
 }
 
-export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
+/** Why a turn did not start. */
+export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing";
 
-const byCreation = (a: Agent, b: Agent) => (a.record.createdAt < b.record.createdAt ? -1 : a.record.createdAt > b.record.createdAt ? 1 : 0);
+interface LocalRun {
+  readonly runId: string;
+  readonly controller: AbortController;
+  readonly agent: LoadedAgent;
+  done: Promise<void>;
+  stopping: boolean;
+}
+
+/** The snapshot a socket starts from. */
+export interface AgentSnapshot {
+  readonly agent: StoredAgent;
+  /** The latest steps of the conversation (root to HEAD), oldest first. */
+  readonly steps: ReActStep[];
+  /** The last event already reflected in it. */
+  readonly seq: number;
+}
 
 export class AgentRegistry {
-  readonly #agents = new Map<string, Agent>();
-  /** Each owner's agents, oldest first: a user's list costs their agents, not the process's. */
-  readonly #byOwner = new Map<number, Agent[]>();
+  readonly replicaId: string;
+  readonly leaseMs: number;
   readonly #deps: RegistryDeps;
-  readonly #runs = new Set<Promise<void>>();
-  readonly #initialSnapshots = new Map<string, unknown>();
+  readonly #store: AgentStore;
+  readonly #bus: EventBus;
+  readonly #now: () => number;
+  readonly #runs = new Map<string, LocalRun>();
+  readonly #leases: LeaseKeeper;
+  readonly #unsubscribeControl: () => void;
+  #closing = false;
 
-  private constructor(deps: RegistryDeps) {
+  constructor(deps: RegistryDeps) {
     this.#deps = deps;
+    this.#store = deps.store;
+    this.#bus = deps.bus;
+    this.#now = deps.now ?? Date.now;
+    this.replicaId = deps.replicaId ?? newId("replica");
+    this.leaseMs = deps.leaseMs ?? 15_000;
+    this.#leases = new LeaseKeeper({
+      store: deps.store,
+      logger: deps.logger,
+      replicaId: this.replicaId,
+      leaseMs: this.leaseMs,
+      runIds: () => [...this.#runs.values()].map((run) => run.runId),
+      onLost: (runId) => this.#abortRun(runId, "its lease was lost"),
+      onStopRequested: (runId) => this.#abortRun(runId, "a stop was requested"),
+      onOrphan: (orphan) => this.#endOrphan(orphan, orphan.runId),
+    });
+    this.#unsubscribeControl = deps.bus.onControl((message) => {
+      const run = this.#runs.get(message.agentId);
+      if (!run) return;
+      if (message.kind === "stop") this.#stopLocal(message.agentId, run);
+      else run.controller.abort();
+    });
   }
 
-  /** Loads every stored agent; they start AVAILABLE with the steps saved so far. */
-  static async open(deps: RegistryDeps): Promise<AgentRegistry> {
-    const registry = new AgentRegistry(deps);
-    for (const record of await deps.store.loadAll()) {
-      try {
-        registry.#adopt(record);
-      } catch (error) {
-        deps.logger.warn("skipping an agent that could not be restored", { agentId: record.id, error });
-      }
-    }
-    return registry;
+  /** Starts keeping leases and claiming orphaned runs. */
+  start(): void {
+    this.#leases.start();
   }
 
-  #adopt(record: AgentRecord): Agent {
-    // Settings added in later versions get their defaults.
-    record.settings = { ...defaultSettings(), ...record.settings };
-    const toolkit = this.#deps.toolkits(record);
-    this.#initialSnapshots.set(record.id, toolkit.snapshot?.());
-    const agent = new Agent(record, toolkit);
-    this.#agents.set(record.id, agent);
-    const owned = this.#byOwner.get(record.ownerUid) ?? [];
-    owned.push(agent);
-    if (owned.length > 1 && owned.at(-2)!.record.createdAt > record.createdAt) owned.sort(byCreation);
-    this.#byOwner.set(record.ownerUid, owned);
-    return agent;
+  // --- Reading --------------------------------------------------------------
+
+  /** The agent if it exists and `user` may see it; otherwise undefined (404 either way). */
+  async find(id: string, user: JwtUser): Promise<StoredAgent | undefined> {
+    if (!isValidAgentId(id)) return undefined;
+    const agent = await this.#store.getAgent(id);
+    if (!agent) return undefined;
+    return agent.ownerUid === user.uid || isAdmin(user) ? agent : undefined;
   }
 
-  get size(): number {
-    return this.#agents.size;
+  /** A page of the caller's agents (ADMIN: everyone's), oldest first. */
+  list(user: JwtUser, page: { limit: number; after?: AgentCursor }): Promise<AgentPage> {
+    return this.#store.listAgents({ ...(isAdmin(user) ? {} : { ownerUid: user.uid }), ...page });
   }
 
-  async create(owner: JwtUser, fields: { modelType: string; name?: string; settings?: SettingsPatch }): Promise<Agent> {
-    const now = this.#deps.now ?? Date.now;
-    const record: AgentRecord = {
-      version: 1,
+  info(agent: StoredAgent): AgentInfo {
+    return agentInfo(agent);
+  }
+
+  /** The agent loaded with the last `limit` steps of its conversation and its toolkit at HEAD. */
+  async load(agent: StoredAgent, limit?: number): Promise<LoadedAgent> {
+    const path = agent.headId === null || limit === 0 ? [] : await this.#store.path(agent.id, limit === undefined ? {} : { limit });
+    return new LoadedAgent(metaOf(agent), path, this.#deps.toolkits);
+  }
+
+  /** What a socket starts from: the agent, the latest `limit` steps, and the last event they reflect. */
+  async snapshot(agentId: string, limit: number): Promise<AgentSnapshot | undefined> {
+    const seq = await this.#bus.lastSeq(agentId);
+    const agent = await this.#store.getAgent(agentId);
+    if (!agent) return undefined;
+    const steps = agent.headId === null ? [] : await this.#store.path(agentId, { limit });
+    return { agent, steps, seq };
+  }
+
+  steps(agent: StoredAgent): Promise<ReActStep[]> {
+    return this.#store.steps(agent.id);
+  }
+
+  // --- Changing -------------------------------------------------------------
+
+  /** Creates an agent owned by `owner`; undefined when the owner has as many as they may. */
+  async create(owner: JwtUser, fields: { modelType: string; name?: string; settings?: SettingsPatch }): Promise<StoredAgent | undefined> {
+    const meta: AgentMeta = {
       id: crypto.randomUUID(),
       ownerUid: owner.uid,
       ownerName: owner.name,
       name: fields.name ?? "Bob",
       modelType: fields.modelType,
-      createdAt: new Date(now()).toISOString(),
+      createdAt: new Date(this.#now()).toISOString(),
       settings: applySettings(defaultSettings(), fields.settings ?? {}),
-      steps: [],
     };
-    const agent = this.#adopt(record);
-    await this.save(agent);
-    return agent;
+    const max = this.#deps.limits?.maxAgentsPerUser;
+    if (!(await this.#store.createAgent(meta, max === undefined ? {} : { maxPerOwner: max }))) return undefined;
+    return { ...meta, headId: null, stepCount: 0, run: null };
   }
 
-  /** The agent if it exists and `user` may see it; otherwise undefined (404 either way). */
-  find(id: string, user: JwtUser): Agent | undefined {
-    const agent = this.#agents.get(id);
-    if (!agent) return undefined;
-    return agent.record.ownerUid === user.uid || isAdmin(user) ? agent : undefined;
+  /** Renames, changes the model or the settings; every socket of the agent hears of it. */
+  async update(agent: StoredAgent, patch: { name?: string; modelType?: string; settings?: SettingsPatch }): Promise<StoredAgent | undefined> {
+    const updated = await this.#store.updateAgent(agent.id, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.modelType !== undefined ? { modelType: patch.modelType } : {}),
+      ...(patch.settings !== undefined ? { settings: applySettings(agent.settings, patch.settings) } : {}),
+    });
+    if (updated) {
+      await this.#publish(agent.id, { type: "agent", agent: agentInfo(updated) });
+      // The run going on here reads its settings at each model call.
+      const run = this.#runs.get(agent.id);
+      if (run) run.agent.meta = metaOf(updated);
+    }
+    return updated;
   }
 
-  /** The caller's agents (ADMIN: everyone's), oldest first. */
-  list(user: JwtUser): Agent[] {
-    if (isAdmin(user)) return [...this.#agents.values()].sort(byCreation);
-    return [...(this.#byOwner.get(user.uid) ?? [])];
+  /** Deletes the agent: its sockets are told, its run (on any replica) ends. */
+  async delete(agent: StoredAgent): Promise<boolean> {
+    await this.#publish(agent.id, { type: "error", error: "Agent not found", code: "agent_not_found" });
+    const deleted = await this.#store.deleteAgent(agent.id);
+    await this.#bus.control({ kind: "deleted", agentId: agent.id }).catch((error) => {
+      this.#deps.logger.warn("could not announce a deletion", { agentId: agent.id, error });
+    });
+    return deleted;
   }
 
-  async delete(agent: Agent): Promise<void> {
-    agent.runController?.abort();
-    this.#agents.delete(agent.id);
-    this.#initialSnapshots.delete(agent.id);
-    const owned = this.#byOwner.get(agent.record.ownerUid)?.filter((other) => other !== agent) ?? [];
-    if (owned.length > 0) this.#byOwner.set(agent.record.ownerUid, owned);
-    else this.#byOwner.delete(agent.record.ownerUid);
-    agent.state = "UNAVAILABLE";
-    await this.#deps.store.delete(agent.id);
+  /** Drops every step (HEAD back to nothing, tool state to its start); refused while a run holds the agent. */
+  async clear(agent: StoredAgent): Promise<"ok" | "busy" | "missing"> {
+    const result = await this.#store.moveHead(agent.id, { clear: true });
+    if (result !== "ok") return result === "unknown_step" ? "missing" : result;
+    const fresh = new LoadedAgent(metaOf(agent), [], this.#deps.toolkits);
+    await this.#publish(agent.id, { type: "headChange", headId: null, steps: [], ...workflowOf(fresh) });
+    return "ok";
   }
 
-  async save(agent: Agent): Promise<void> {
-    // A deleted agent is not written back by a run that was still finishing.
-    if (this.#agents.get(agent.id) !== agent) return;
-    await this.#deps.store.save(agent.record);
+  /** Moves HEAD to a stored step and restores the tool state recorded there; refused while a run holds the agent. */
+  async checkout(agent: StoredAgent, stepId: string, window: number): Promise<"ok" | "busy" | "missing" | "unknown_step"> {
+    const result = await this.#store.moveHead(agent.id, { stepId });
+    if (result !== "ok") return result;
+    const path = await this.#store.path(agent.id, { headId: stepId, limit: window });
+    const loaded = new LoadedAgent(metaOf(agent), path, this.#deps.toolkits);
+    await this.#publish(agent.id, { type: "headChange", headId: stepId, steps: path, ...workflowOf(loaded) });
+    return "ok";
   }
 
-  #closing = false;
+  // --- Runs -----------------------------------------------------------------
 
   /** Refuses new turns from now on (graceful shutdown); running ones go on. */
   beginShutdown(): void {
     this.#closing = true;
   }
 
-  /** Starts a turn in the background, unless the agent is running one or the service is shutting down. */
-  startTurn(agent: Agent, content: string, uid: number): "started" | "busy" | "closing" {
+  /**
+   * Starts a turn here, in the background, unless the agent has a run on any
+   * replica ("busy"), its owner has as many runs as they may ("quota"), or
+   * the service is shutting down.
+   */
+  async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
-    if (agent.busy) return "busy";
-    const run = runTurn(agent, content, uid, {
-      llm: this.#deps.llm,
-      logger: this.#deps.logger,
-      save: (a) => this.save(a),
-      ...(this.#deps.now ? { now: this.#deps.now } : {}),
+    if (this.#runs.has(agent.id)) return "busy";
+    const runId = newId("run");
+    const messageId = newId("msg");
+    const max = this.#deps.limits?.maxRunsPerUser;
+    const started = await this.#store.startRun(agent.id, {
+      runId,
+      messageId,
+      replicaId: this.replicaId,
+      leaseMs: this.leaseMs,
+      ...(max === undefined ? {} : { maxRunsPerOwner: max }),
     });
-    this.#runs.add(run);
-    void run.finally(() => this.#runs.delete(run));
+    if (!started.ok) return started.reason;
+
+    let loaded: LoadedAgent;
+    try {
+      if (started.orphan) await this.#endOrphan(started.orphan, runId, { keepRun: true });
+      const current = await this.#store.getAgent(agent.id);
+      if (!current) throw new Error("the agent disappeared");
+      loaded = await this.load(current);
+    } catch (error) {
+      await this.#store.endRun(agent.id, runId).catch(() => {});
+      throw error;
+    }
+
+    const controller = new AbortController();
+    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false };
+    this.#runs.set(agent.id, run);
+    this.#leases.wake();
+    run.done = this.#execute(run, content, user.uid, messageId, source);
     return "started";
   }
 
-  /** Aborts the agent's running turn; false when none was running. */
-  stop(agent: Agent): boolean {
-    if (!agent.runController) return false;
-    agent.state = "STOPPING";
-    agent.emit({ type: "state", state: "STOPPING" });
-    agent.runController.abort();
+  /**
+   * Stops the agent's run, on whichever replica runs it; false when none was
+   * running. The replica running it ends it with a "stopped" step.
+   */
+  async stop(agent: StoredAgent): Promise<boolean> {
+    const local = this.#runs.get(agent.id);
+    if (local) {
+      this.#stopLocal(agent.id, local);
+      return true;
+    }
+    if (!(await this.#store.requestStop(agent.id))) return false;
+    await this.#bus.control({ kind: "stop", agentId: agent.id });
     return true;
   }
 
-  clear(agent: Agent): void {
-    agent.clear(this.#initialSnapshots.get(agent.id));
+  /** Stops every run of this replica (shutdown past its grace period). */
+  stopAll(): void {
+    for (const [agentId, run] of this.#runs) this.#stopLocal(agentId, run);
   }
 
-  /** Running turns, for graceful shutdown. */
+  /** The turns running here, for graceful shutdown. */
   runningTurns(): Promise<void>[] {
-    return [...this.#runs];
+    return [...this.#runs.values()].map((run) => run.done);
   }
 
-  all(): Agent[] {
-    return [...this.#agents.values()];
+  /** Stops the lease keeper and the control subscription (runs should be drained first). */
+  async close(): Promise<void> {
+    this.#unsubscribeControl();
+    await this.#leases.stop();
   }
+
+  #stopLocal(agentId: string, run: LocalRun): void {
+    if (run.stopping) return;
+    run.stopping = true;
+    void this.#publish(agentId, { type: "state", state: "STOPPING" });
+    void this.#store.requestStop(agentId).catch(() => {});
+    run.controller.abort();
+  }
+
+  #abortRun(runId: string, why: string): void {
+    for (const [agentId, run] of this.#runs) {
+      if (run.runId !== runId) continue;
+      this.#deps.logger.warn("stopping a run", { agentId, runId, why });
+      run.controller.abort();
+    }
+  }
+
+  async #execute(run: LocalRun, content: string, uid: number, messageId: string, source: "chat" | "feedback"): Promise<void> {
+    const { agent } = run;
+    const agentId = agent.id;
+    const logger = this.#deps.logger;
+    const writer = new RunWriter({
+      agentId,
+      runId: run.runId,
+      store: this.#store,
+      bus: this.#bus,
+      logger,
+      onLost: (reason) => {
+        logger.warn("a run can no longer write its agent; stopping it", { agentId, reason });
+        run.controller.abort();
+      },
+    });
+    let outcome: RunOutcome = "error";
+    try {
+      // Only the current run's events are kept for sockets that reconnect.
+      const first = await this.#bus.publish(agentId, { type: "state", state: "GENERATING" }).catch(() => undefined);
+      if (first !== undefined) await this.#bus.truncate(agentId, first).catch(() => {});
+      outcome = await runTurn({
+        agent,
+        messageId,
+        uid,
+        signal: run.controller.signal,
+        llm: this.#deps.llm,
+        logger,
+        now: this.#now,
+        emit: (event) => writer.emit(event),
+        record: (step) => writer.record(step),
+      }, content, source);
+    } catch (error) {
+      // runTurn never rejects; this is a last guard so that a run always ends.
+      logger.error("a run failed outside its loop", { agentId, error });
+    } finally {
+      await writer.settled();
+      await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
+      this.#runs.delete(agentId);
+      await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
+      logger.debug("run ended", { agentId, outcome });
+    }
+  }
+
+  /**
+   * Ends a run whose replica died: an "interrupted" step after what it saved,
+   * then `complete`. `fence` is the run id that holds the agent now (the
+   * orphan's, claimed; or a new run's that took over the expired lease).
+   */
+  async #endOrphan(orphan: OrphanedRun, fence: string, options: { keepRun?: boolean } = {}): Promise<void> {
+    const logger = this.#deps.logger;
+    const { agentId } = orphan;
+    try {
+      const [head] = await this.#store.path(agentId, { limit: 1 });
+      const state = head?.afterWorkflowContent;
+      const step: ReActStep = {
+        id: newId("step"),
+        ...(head ? { parentId: head.id } : {}),
+        messageId: orphan.messageId,
+        stepId: head?.messageId === orphan.messageId ? head.stepId + 1 : 1,
+        timestamp: this.#now(),
+        role: "agent",
+        content: `Error: ${INTERRUPTED_MESSAGE}`,
+        isBegin: false,
+        isEnd: true,
+        interrupted: true,
+        error: INTERRUPTED_MESSAGE,
+        errorCode: "interrupted",
+        ...(state !== undefined ? { beforeWorkflowContent: state, afterWorkflowContent: state } : {}),
+      };
+      if (await this.#store.appendStep(agentId, step, { runId: fence })) {
+        await this.#publish(agentId, { type: "step", step });
+      }
+      logger.warn("ended a run whose replica stopped", { agentId, runId: orphan.runId, replicaId: orphan.replicaId });
+    } catch (error) {
+      logger.error("could not end an orphaned run", { agentId, error });
+    }
+    if (options.keepRun) return;
+    await this.#store.endRun(agentId, fence).catch(() => {});
+    await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
+  }
+
+  async #publish(agentId: string, event: Parameters<EventBus["publish"]>[1]): Promise<void> {
+    try {
+      await this.#bus.publish(agentId, event);
+    } catch (error) {
+      this.#deps.logger.warn("could not publish an event", { agentId, event: event.type, error });
+    }
+  }
+}
+
+function metaOf(agent: StoredAgent): AgentMeta {
+  const { headId: _head, stepCount: _count, run: _run, ...meta } = agent;
+  return meta;
+}
+
+function workflowOf(agent: LoadedAgent): { workflowContent?: unknown } {
+  const snapshot = agent.toolkit.snapshot?.();
+  return snapshot === undefined ? {} : { workflowContent: snapshot };
 }

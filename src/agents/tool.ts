@@ -34,6 +34,9 @@ export function toChatTool(tool: Tool): ChatTool {
   return { type: "function", function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
 }
 
+/** The output a stopped run records for a tool that was still running; whatever it returns later is discarded. */
+export const TOOL_STOPPED_OUTPUT = "[ERROR] Not finished: the run was stopped (a result arriving later is discarded)";
+
 /**
  * Keys a tool's input may not have, at any depth. JSON.parse makes
  * `"__proto__"` an own key, but the first plain assignment or spread that
@@ -73,6 +76,11 @@ export function forbiddenInputKey(input: unknown): { readonly at: string; readon
  * to `onError` (the log), and the model and user see a generic line. Input
  * with a {@link FORBIDDEN_INPUT_KEYS} key is refused before the tool runs,
  * whatever produced it.
+ *
+ * When `signal` aborts (stop, shutdown) this resolves at once, whether or
+ * not the tool honours its own abort signal: a tool that ignores it cannot
+ * hold a run (or a shutdown) for its whole timeout. Its late result, if
+ * any, is discarded and reported to `onLate`.
  */
 export async function runTool(
   tool: Tool,
@@ -81,20 +89,27 @@ export async function runTool(
   signal: AbortSignal,
   timeoutMs: number,
   onError: (error: unknown) => void = () => {},
+  onLate: () => void = () => {},
 ): Promise<ToolOutput> {
+  if (signal.aborted) return { output: TOOL_STOPPED_OUTPUT, isError: true };
   const forbidden = forbiddenInputKey(input);
   if (forbidden) {
     return { output: `[ERROR] Invalid input for ${tool.name}: ${forbidden.at}: the key "${forbidden.key}" is not allowed.`, isError: true };
   }
   const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  signal.addEventListener("abort", onAbort, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<ToolOutput>((resolve) => {
+  let onAbort: (() => void) | undefined;
+  let settled = false;
+  const cutOff = new Promise<ToolOutput>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
       resolve({ output: `[ERROR] ${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} s`, isError: true });
     }, timeoutMs);
+    onAbort = () => {
+      controller.abort();
+      resolve({ output: TOOL_STOPPED_OUTPUT, isError: true });
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
     const run = Promise.resolve()
@@ -103,10 +118,15 @@ export async function runTool(
       .catch((error: unknown): ToolOutput => {
         onError(error);
         return { output: `[ERROR] ${tool.name} failed unexpectedly`, isError: true };
+      })
+      .then((result) => {
+        if (settled) onLate();
+        return result;
       });
-    return await Promise.race([run, timeout]);
+    return await Promise.race([run, cutOff]);
   } finally {
+    settled = true;
     if (timer !== undefined) clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
   }
 }

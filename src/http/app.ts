@@ -11,6 +11,7 @@ import type { JwtUser } from "../jwt.ts";
 import type { Logger } from "../log.ts";
 import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
 import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
+import { StoreUnavailableError } from "../store/agent-store.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
@@ -25,7 +26,7 @@ export interface SocketCaller {
  * Opens the `/react` socket of an agent for a caller: the hooks to run, or
  * undefined when the agent does not exist or is not the caller's (both 404).
  */
-export type ReactSocketProvider = (agentId: string, caller: SocketCaller) => Partial<Hooks> | undefined;
+export type ReactSocketProvider = (agentId: string, caller: SocketCaller, query: URLSearchParams) => Promise<Partial<Hooks> | undefined>;
 
 /** Registers more routes on the router after the guard (agents, models, ...). */
 export type RouteInstaller = (router: AppRouter, prefix: string) => void;
@@ -101,7 +102,11 @@ export function createApp(deps: AppDeps): App {
     format: (value: unknown) => value as Response,
     missing: () => errorResponse(404, "Not found"),
     catch: (error: unknown) => {
-      if (error instanceof HttpError) return errorResponse(error.status, error.message);
+      if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers, error.code);
+      if (error instanceof StoreUnavailableError) {
+        logger.warn("the agent store is unavailable", { error });
+        return errorResponse(503, "The agent store is unavailable; try again shortly", { "retry-after": "2" }, "store_unavailable");
+      }
       if (isTooLarge(error)) return errorResponse(413, `Request body is larger than ${deps.maxBodyBytes} bytes`);
       logger.error("unhandled error while serving a request", { error });
       return errorResponse(500, "Internal server error");
@@ -122,7 +127,7 @@ export function createApp(deps: AppDeps): App {
   // token entry (socket-auth.ts), `?access-token=` (the reference frontend)
   // or a Bearer header: the same function as every other route and the
   // gateway check.
-  router.get(`${prefix}/agents/:id/react`, (request: IRequest) => {
+  router.get(`${prefix}/agents/:id/react`, async (request: IRequest) => {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
     }
@@ -134,8 +139,9 @@ export function createApp(deps: AppDeps): App {
     if (!selected && offered.some((entry) => entry.startsWith(TOKEN_PROTOCOL_PREFIX))) {
       return errorResponse(400, `Offer the ${SOCKET_PROTOCOL} subprotocol with the token entry`);
     }
-    const hooks = deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp });
-    if (!hooks) return errorResponse(404, "Agent not found");
+    const query = new URL(request.url).searchParams;
+    const hooks = await deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp }, query);
+    if (!hooks) return errorResponse(404, "Agent not found", undefined, "agent_not_found");
     // crossws reads the hooks off the response and performs the upgrade.
     return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });

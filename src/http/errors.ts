@@ -5,12 +5,18 @@
  *
  * @module
  */
+import { defaultCode, type ErrorCode } from "../error-codes.ts";
+
 export class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly code: ErrorCode;
+  readonly headers: Record<string, string> | undefined;
+  constructor(status: number, message: string, code: ErrorCode = defaultCode(status), headers?: Record<string, string>) {
     super(message);
     this.name = "HttpError";
     this.status = status;
+    this.code = code;
+    this.headers = headers;
   }
 }
 
@@ -27,7 +33,7 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, "Request body is not valid JSON");
+    throw new HttpError(400, "Request body is not valid JSON", "invalid_json");
   }
 }
 
@@ -73,6 +79,6 @@ export async function readText(request: Request, maxBytes: number): Promise<stri
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new HttpError(400, "Request body is not valid UTF-8");
+    throw new HttpError(400, "Request body is not valid UTF-8", "invalid_json");
   }
 }

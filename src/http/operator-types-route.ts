@@ -15,15 +15,16 @@ import { HttpError } from "./errors.ts";
 import { json } from "./responses.ts";
 
 export interface OperatorTypesRouteDeps {
-  readonly registry: Pick<AgentRegistry, "find">;
+  readonly registry: Pick<AgentRegistry, "find" | "load">;
 }
 
 export function operatorTypesRoute(deps: OperatorTypesRouteDeps): RouteInstaller {
   return (router, prefix) => {
-    router.get(`${prefix}/agents/:id/operator-types`, (request: IRequest) => {
-      const agent = deps.registry.find(request.params.id ?? "", callerOf(request));
-      if (!agent) throw new HttpError(404, "Agent not found");
-      const types = hasOperatorTypes(agent.toolkit) ? agent.toolkit.operatorTypes() : [];
+    router.get(`${prefix}/agents/:id/operator-types`, async (request: IRequest) => {
+      const stored = await deps.registry.find(request.params.id ?? "", callerOf(request));
+      if (!stored) throw new HttpError(404, "Agent not found", "agent_not_found");
+      const { toolkit } = await deps.registry.load(stored, 0);
+      const types = hasOperatorTypes(toolkit) ? toolkit.operatorTypes() : [];
       return json({
         operatorTypes: types.map((operator) => ({
           type: operator.type,

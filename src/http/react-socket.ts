@@ -1,20 +1,34 @@
 /**
  * The `/api/agents/:id/react` WebSocket protocol (the reference's, plus
- * `delta` events for streamed text).
+ * `delta` events for streamed text and sequence numbers).
  *
- * Client -> server: `{"type":"message","content":...}`, `{"type":"stop"}`.
+ * Client -> server: `{"type":"message","content":...}` (or the newer
+ * reference's `{"type":"prompt","content":...,"messageSource":"chat"|"feedback"}`),
+ * `{"type":"stop"}`.
  * Server -> client: `init`, `state`, `delta`, `step`, `complete`, `error`,
- * `headChange`. Every socket of an agent gets every event. Bad input gets an
- * `error` event and the socket stays open; an oversized frame closes it with
- * 1009; the socket closes with 4401 when its token expires.
+ * `headChange`, `agent`; every event carries `seq`, the agent's event
+ * number. With `?protocol=2` the newer reference's names are used: `snapshot`
+ * for `init`, `status` for `state`, and a `snapshot` instead of `headChange`.
+ *
+ * A socket opened with `?after=<seq>` gets what it missed of the current run
+ * first (the events after `seq`, in order) and then live events, with no
+ * `init`; when those events are no longer kept it gets an `init` as usual.
+ *
+ * Every socket of an agent gets every event, whichever replica it is on. Bad
+ * input gets an `error` event and the socket stays open; an oversized frame
+ * closes it with 1009; the socket closes with 4401 when its token expires.
  *
  * @module
  */
 import type { Hooks, Peer } from "crossws";
-import type { AgentEvent } from "../agents/agent.ts";
+import { stateOf } from "../agents/agent.ts";
+import type { AgentEvent, SeqEvent } from "../agents/events.ts";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { TokenVerifier } from "../auth.ts";
+import type { ErrorCode } from "../error-codes.ts";
+import type { EventBus } from "../events/event-bus.ts";
 import type { Logger } from "../log.ts";
+import { StoreUnavailableError } from "../store/agent-store.ts";
 import type { ReactSocketProvider, SocketCaller } from "./app.ts";
 
 /** Close code sent when the socket's token expires; the client reconnects with a fresh token. */
@@ -51,17 +65,21 @@ export class FrameBudget {
 
 export interface ReactSocketDeps {
   readonly registry: AgentRegistry;
+  readonly bus: EventBus;
   readonly verifier: TokenVerifier;
   readonly logger: Logger;
   /** Largest text frame accepted. */
   readonly maxFrameBytes: number;
   /** Longest message content accepted, in characters. */
   readonly maxMessageChars?: number;
+  /** Steps `init` carries: the latest of the conversation (older ones are paged over REST). */
+  readonly initSteps?: number;
 }
 
 interface ClientMessage {
   type?: unknown;
   content?: unknown;
+  messageSource?: unknown;
 }
 
 /** Sockets open now, for graceful shutdown. */
@@ -78,36 +96,117 @@ export class SocketSet {
   }
 }
 
+/** `?after=` as a sequence number, or undefined when absent or not one. */
+function parseAfter(raw: string | null): number | undefined {
+  if (raw === null || !/^\d{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+type Frame = Record<string, unknown> & { type: string };
+
+/** An event as the socket sends it, in the names the client asked for. */
+function frameOf(entry: SeqEvent, newerNames: boolean): Frame {
+  const { event, seq } = entry;
+  if (!newerNames) return { ...event, seq };
+  if (event.type === "state") return { type: "status", state: event.state, seq };
+  if (event.type === "headChange") return { type: "snapshot", headId: event.headId, steps: event.steps, seq };
+  return { ...event, seq };
+}
+
 export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketSet()): ReactSocketProvider {
   const maxMessageChars = deps.maxMessageChars ?? 100_000;
+  const initSteps = deps.initSteps ?? 200;
+  const { registry, bus, logger } = deps;
 
-  return (agentId: string, caller: SocketCaller): Partial<Hooks> | undefined => {
-    const agent = deps.registry.find(agentId, caller.user);
-    if (!agent) return undefined;
+  return async (agentId: string, caller: SocketCaller, query: URLSearchParams): Promise<Partial<Hooks> | undefined> => {
+    if (!(await registry.find(agentId, caller.user))) return undefined;
+    const after = parseAfter(query.get("after"));
+    const newerNames = query.get("protocol") === "2";
 
     let unsubscribe: (() => void) | undefined;
-    const budget = new FrameBudget();
     let expiry: ReturnType<typeof setTimeout> | undefined;
+    let closed = false;
+    /** The last sequence number sent; events at or below it were already sent or reflected in `init`. */
+    let lastSent = -1;
+    /** Events that arrived before the socket caught up (init or replay); sent after it. */
+    let waiting: SeqEvent[] | undefined = [];
+    const budget = new FrameBudget();
+
     const cleanup = (peer: Peer) => {
+      closed = true;
       unsubscribe?.();
       unsubscribe = undefined;
       if (expiry !== undefined) clearTimeout(expiry);
       expiry = undefined;
       sockets.peers.delete(peer);
     };
-    const send = (peer: Peer, event: AgentEvent | Record<string, unknown>) => {
+    const sendFrame = (peer: Peer, frame: Record<string, unknown>) => {
+      if (closed) return;
       try {
-        peer.send(JSON.stringify(event));
+        peer.send(JSON.stringify(frame));
       } catch {
         cleanup(peer);
       }
+    };
+    const sendError = (peer: Peer, error: string, code: ErrorCode) => sendFrame(peer, { type: "error", error, code });
+    const deliver = (peer: Peer, entry: SeqEvent) => {
+      if (entry.seq <= lastSent) return;
+      lastSent = entry.seq;
+      sendFrame(peer, frameOf(entry, newerNames));
+    };
+
+    /** Sends `init` (the agent now, and the last event it reflects), unless the client can resume after `from`. */
+    const catchUp = async (peer: Peer, from: number | undefined) => {
+      waiting = [];
+      let resumed = false;
+      if (from !== undefined) {
+        const replay = await bus.since(agentId, from);
+        if (replay.complete) {
+          resumed = true;
+          lastSent = from;
+          for (const entry of replay.events) deliver(peer, entry);
+        }
+      }
+      if (!resumed) {
+        const snapshot = await registry.snapshot(agentId, initSteps);
+        if (!snapshot) {
+          sendError(peer, "Agent not found", "agent_not_found");
+          return;
+        }
+        lastSent = snapshot.seq;
+        sendFrame(peer, {
+          type: newerNames ? "snapshot" : "init",
+          state: stateOf(snapshot.agent.run),
+          steps: snapshot.steps,
+          headId: snapshot.agent.headId,
+          seq: snapshot.seq,
+        });
+      }
+      const pending = waiting;
+      waiting = undefined;
+      for (const entry of pending) deliver(peer, entry);
+    };
+    const start = (peer: Peer, from: number | undefined) => {
+      catchUp(peer, from).catch((error) => {
+        logger.warn("a socket could not catch up", { agentId, error });
+        sendError(peer, ...storeFailure(error));
+        waiting = undefined;
+      });
     };
 
     return {
       open(peer) {
         sockets.peers.add(peer);
-        unsubscribe = agent.subscribe((event) => send(peer, event));
-        send(peer, { type: "init", state: agent.state, steps: agent.visibleSteps(), headId: agent.record.headId ?? null });
+        unsubscribe = bus.subscribe(
+          agentId,
+          (entry) => {
+            if (waiting) waiting.push(entry);
+            else deliver(peer, entry);
+          },
+          // Events were lost on the way (the database connection dropped): start over from a snapshot.
+          () => start(peer, undefined),
+        );
+        start(peer, after);
         // The token's life bounds the socket's: the reference checked only at open.
         const ms = deps.verifier.msUntilExpiry(caller.exp);
         expiry = setTimeout(() => peer.close(TOKEN_EXPIRED_CLOSE_CODE, "token expired"), Math.max(0, Math.min(ms, 2_147_483_647)));
@@ -130,34 +229,13 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
           if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("not an object");
           parsed = value as ClientMessage;
         } catch {
-          send(peer, { type: "error", error: "Invalid message format" });
+          sendError(peer, "Invalid message format", "invalid_request");
           return;
         }
-        if (deps.registry.find(agent.id, caller.user) !== agent) {
-          send(peer, { type: "error", error: "Agent not found" });
-          return;
-        }
-        switch (parsed.type) {
-          case "message": {
-            if (typeof parsed.content !== "string" || parsed.content.trim() === "") {
-              send(peer, { type: "error", error: "Message content is required" });
-              return;
-            }
-            if (parsed.content.length > maxMessageChars) {
-              send(peer, { type: "error", error: `Message content is longer than ${maxMessageChars} characters` });
-              return;
-            }
-            const started = deps.registry.startTurn(agent, parsed.content, caller.user.uid);
-            if (started === "busy") send(peer, { type: "error", error: "Agent is busy" });
-            if (started === "closing") send(peer, { type: "error", error: "Service is shutting down" });
-            return;
-          }
-          case "stop":
-            deps.registry.stop(agent);
-            return;
-          default:
-            send(peer, { type: "error", error: `Unknown message type: ${String(parsed.type).slice(0, 50)}` });
-        }
+        handle(peer, parsed).catch((error) => {
+          if (!(error instanceof StoreUnavailableError)) logger.error("a socket message failed", { agentId, error });
+          sendError(peer, ...storeFailure(error));
+        });
       },
 
       close(peer) {
@@ -165,9 +243,47 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       },
 
       error(peer, error) {
-        deps.logger.debug("socket error", { agentId: agent.id, error });
+        logger.debug("socket error", { agentId, error });
         cleanup(peer);
       },
     };
+
+    async function handle(peer: Peer, parsed: ClientMessage): Promise<void> {
+      if (parsed.type !== "message" && parsed.type !== "prompt" && parsed.type !== "stop") {
+        sendError(peer, `Unknown message type: ${String(parsed.type).slice(0, 50)}`, "invalid_request");
+        return;
+      }
+      const agent = await registry.find(agentId, caller.user);
+      if (!agent) {
+        sendError(peer, "Agent not found", "agent_not_found");
+        return;
+      }
+      if (parsed.type === "stop") {
+        await registry.stop(agent);
+        return;
+      }
+      if (typeof parsed.content !== "string" || parsed.content.trim() === "") {
+        sendError(peer, "Message content is required", "invalid_request");
+        return;
+      }
+      if (parsed.content.length > maxMessageChars) {
+        sendError(peer, `Message content is longer than ${maxMessageChars} characters`, "invalid_request");
+        return;
+      }
+      const source = parsed.messageSource === "feedback" ? "feedback" : "chat";
+      const started = await registry.startTurn(agent, parsed.content, caller.user, source);
+      if (started === "busy") sendError(peer, "Agent is busy", "agent_busy");
+      else if (started === "closing") sendError(peer, "Service is shutting down", "service_shutting_down");
+      else if (started === "quota") sendError(peer, "You have as many runs going as you may; wait for one to finish", "quota_exceeded");
+      else if (started === "missing") sendError(peer, "Agent not found", "agent_not_found");
+    }
   };
 }
+
+function storeFailure(error: unknown): [string, ErrorCode] {
+  return error instanceof StoreUnavailableError
+    ? ["The agent store is unavailable; try again shortly", "store_unavailable"]
+    : ["Internal error", "internal_error"];
+}
+
+export type { AgentEvent };

@@ -1,5 +1,5 @@
 /**
- * Response helpers. Every error body is `{"error": string}`; messages come
+ * Response helpers. Every error body is `{"error": string, "code": string}`; messages come
  * from our own code, never from an exception.
  *
  * `FastResponse` is srvx's Node fast path (a plain `Response` on Deno): the
@@ -9,6 +9,7 @@
  */
 import { FastResponse } from "srvx";
 import { type RefusalCode, WWW_AUTHENTICATE } from "../auth.ts";
+import { defaultCode, type ErrorCode } from "../error-codes.ts";
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } as const;
 
@@ -20,9 +21,9 @@ export function json(body: unknown, status = 200, headers?: Record<string, strin
   });
 }
 
-/** A `{"error": message}` response. */
-export function errorResponse(status: number, message: string, headers?: Record<string, string>): Response {
-  return json({ error: message }, status, headers);
+/** A `{"error": message, "code": code}` response. */
+export function errorResponse(status: number, message: string, headers?: Record<string, string>, code: ErrorCode = defaultCode(status)): Response {
+  return json({ error: message, code }, status, headers);
 }
 
 

@@ -16,7 +16,7 @@
  * | `upstream_misconfigured` | `auth`            | LiteLLM refused the service's master key (401/403, `auth_error`, `no_db_connection`) |
  * | `rate_limited`           | `rate_limited`    | HTTP 429 that is not a budget refusal; `retryAfterMs` when LiteLLM said when |
  * | `budget_exceeded`        | `budget_exceeded` | `error.type` `budget_exceeded` (HTTP 400, 422 or 429 by version), or a deployment's budget crossed |
- * | `bad_request`            | `bad_request`     | any other 4xx: the request was refused (an unknown model, a context too long) |
+ * | `upstream_bad_request`   | `bad_request`     | any other 4xx: the request was refused (an unknown model, a context too long) |
  * | `upstream_error`         | `upstream`        | any other 5xx, or an error sent inside the stream |
  * | `upstream_protocol`      | `protocol`        | an answer we cannot use: not JSON, no `[DONE]`, no `finish_reason`, too large |
  * | `aborted`                | `aborted`         | the caller stopped the request (not a failure of LiteLLM) |
@@ -55,7 +55,7 @@ export type LiteLLMErrorCode =
   | "upstream_misconfigured"
   | "rate_limited"
   | "budget_exceeded"
-  | "bad_request"
+  | "upstream_bad_request"
   | "upstream_error"
   | "upstream_protocol"
   | "aborted";
@@ -67,7 +67,7 @@ export const LITELLM_ERROR_CODES: readonly LiteLLMErrorCode[] = [
   "upstream_misconfigured",
   "rate_limited",
   "budget_exceeded",
-  "bad_request",
+  "upstream_bad_request",
   "upstream_error",
   "upstream_protocol",
   "aborted",
@@ -79,7 +79,7 @@ const CODE_OF_KIND: Readonly<Record<LiteLLMErrorKind, LiteLLMErrorCode>> = {
   auth: "upstream_misconfigured",
   rate_limited: "rate_limited",
   budget_exceeded: "budget_exceeded",
-  bad_request: "bad_request",
+  bad_request: "upstream_bad_request",
   upstream: "upstream_error",
   protocol: "upstream_protocol",
   aborted: "aborted",

@@ -37,7 +37,7 @@ export type ServeFunction = (app: App, options: ServeOptions) => Promise<Running
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 export const shuttingDown = (): Response =>
-  new Response(JSON.stringify({ error: "Service is shutting down" }), {
+  new Response(JSON.stringify({ error: "Service is shutting down", code: "service_shutting_down" }), {
     status: 503,
     headers: { "content-type": "application/json", connection: "close", "retry-after": "5" },
   });

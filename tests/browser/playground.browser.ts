@@ -102,7 +102,7 @@ test("the playground: sign in, models, create, chat with streaming and tool step
     await page.click('#agent-list button[aria-label="Delete Temp"]');
     await page.waitForFunction(() => document.querySelectorAll("#agent-list li").length === 1);
     assert.equal(await page.textContent("#chat-title"), "No agent selected");
-    assert.equal(service.registry.size, 1);
+    assert.equal((await service.store.listAgents({ limit: 10 })).agents.length, 1);
 
     // Development mode: forget the pasted token and mint one instead.
     await page.click("#token-forget");

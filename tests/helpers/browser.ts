@@ -134,8 +134,11 @@ export async function startPlaygroundService(options: { toolkits: ToolkitFactory
       logs,
       close: async () => {
         service.sockets.closeAll(1001, "test over");
-        for (const agent of service.registry.all()) service.registry.stop(agent);
+        service.registry.stopAll();
         await Promise.allSettled(service.registry.runningTurns());
+        await service.close();
+        await service.bus.close();
+        await service.store.close();
         await running.close(true);
         await upstream.close();
       },

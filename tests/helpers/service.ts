@@ -5,6 +5,8 @@
 import type { ToolkitFactory } from "../../src/agents/agent.ts";
 import { basicToolkit } from "../../src/agents/basic-toolkit.ts";
 import { TokenVerifier } from "../../src/auth.ts";
+import type { RegistryLimits } from "../../src/agents/registry.ts";
+import type { EventBus } from "../../src/events/event-bus.ts";
 import type { RouteInstaller } from "../../src/http/app.ts";
 import { LiteLLMClient } from "../../src/litellm.ts";
 import { createLogger } from "../../src/log.ts";
@@ -39,6 +41,9 @@ export interface TestServiceOptions {
   firstTokenTimeoutMs?: number;
   /** More routes (test probes, extra endpoints), installed before `/agents/:id`. */
   extraRoutes?: readonly RouteInstaller[];
+  bus?: EventBus;
+  leaseMs?: number;
+  limits?: RegistryLimits;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -53,13 +58,16 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? 10_000,
   });
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-  const service = await createService({
+  const service = createService({
     apiPrefix: "/api",
     maxBodyBytes,
     verifier: options.verifier ?? new TokenVerifier({ keys: TEST_SECRET }),
     logger,
     llm,
     store: options.store ?? new MemoryAgentStore(),
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
@@ -67,12 +75,15 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
 }
 
-/** Stops the server (dropping sockets) and waits for running turns; the upstream too unless shared. */
-export async function stopTestService(service: TestService, options: { keepUpstream?: boolean } = {}): Promise<void> {
+/** Stops the server (dropping sockets) and waits for running turns; the store and the upstream too unless kept. */
+export async function stopTestService(service: TestService, options: { keepUpstream?: boolean; keepStore?: boolean } = {}): Promise<void> {
   service.sockets.closeAll(1001, "test over");
-  for (const agent of service.registry.all()) service.registry.stop(agent);
+  service.registry.stopAll();
   await Promise.allSettled(service.registry.runningTurns());
-  await service.store.flush();
+  await service.close();
+  await service.bus.close();
+  if (options.keepStore) await service.store.flush();
+  else await service.store.close();
   await service.server.close(true);
   if (!options.keepUpstream) await service.upstream.close();
 }

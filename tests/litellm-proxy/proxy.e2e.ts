@@ -179,9 +179,9 @@ describe("the real LiteLLM proxy", () => {
     assert.notEqual(forwarded.headers.authorization, `Bearer ${MASTER_KEY}`);
   });
 
-  test("an unknown model: LiteLLM's 400 is bad_request; its text stays in the log detail, never in what the user sees", async () => {
+  test("an unknown model: LiteLLM's 400 is upstream_bad_request; its text stays in the log detail, never in what the user sees", async () => {
     const error = await liteLLMError(collect(client().chat({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] })));
-    assert.equal(error.code, "bad_request");
+    assert.equal(error.code, "upstream_bad_request");
     assert.equal(error.status, 400);
     assert.match(error.upstreamMessage ?? "", /Invalid model name|no-such-model/);
     assert.doesNotMatch(describeLiteLLMFailure(error), /Invalid model|no-such-model/);

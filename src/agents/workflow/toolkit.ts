@@ -17,7 +17,7 @@
  */
 import type { AgentToolkit, ToolkitFactory } from "../agent.ts";
 import type { Tool } from "../tool.ts";
-import type { AgentRecord, AgentSettings, ReActStep } from "../types.ts";
+import type { AgentSettings, ReActStep } from "../types.ts";
 import type { OperatorCatalog, OperatorType } from "./catalog.ts";
 import { copilotSystemPrompt, workflowContext } from "./prompt.ts";
 import { workflowTools } from "./tools.ts";
@@ -80,26 +80,13 @@ export function copilotToolkit(catalog: OperatorCatalog, options: CopilotToolkit
 /**
  * The {@link ToolkitFactory} for `createService`: each agent gets a copilot
  * over `catalog` that reads the agent's current settings and conversation
- * from its record at call time.
+ * at call time.
  */
 export function copilotToolkitFactory(catalog: OperatorCatalog): ToolkitFactory {
-  return (record) => copilotToolkit(catalog, { settings: () => record.settings, conversation: () => visibleSteps(record) });
+  return (host) => copilotToolkit(catalog, { settings: () => host.settings, conversation: () => host.visibleSteps() });
 }
 
 /** Whether a toolkit lists operator types (the copilot does; a plain assistant does not). */
 export function hasOperatorTypes(toolkit: AgentToolkit): toolkit is AgentToolkit & OperatorTypesSource {
   return typeof (toolkit as Partial<OperatorTypesSource>).operatorTypes === "function";
-}
-
-/** The steps from the root to HEAD of a record (what `Agent.visibleSteps()` gives, from the record alone). */
-export function visibleSteps(record: Pick<AgentRecord, "steps" | "headId">): ReActStep[] {
-  if (!record.headId) return [];
-  const byId = new Map(record.steps.map((step) => [step.id, step]));
-  const path: ReActStep[] = [];
-  const seen = new Set<string>();
-  for (let step = byId.get(record.headId); step && !seen.has(step.id); step = step.parentId ? byId.get(step.parentId) : undefined) {
-    seen.add(step.id);
-    path.push(step);
-  }
-  return path.reverse();
 }
