@@ -10,6 +10,14 @@
  *   npm run soak                                        # 200 users, 5 minutes, Node
  *   SOAK_USERS=20 SOAK_SECONDS=30 SOAK_RUNTIME=deno npm run soak
  *   npx tsx scripts/soak.ts --users 50 --seconds 60 --runtime all
+ *   SOAK_REPLICAS=node,deno,node npm run soak           # three replicas on one PostgreSQL database
+ *
+ * With several replicas (AGENT_STORE=postgres, a database made for the run
+ * on TEST_DATABASE_URL's server, default 127.0.0.1:5432), each user's agent
+ * is made on one replica, its runs go through a socket on the next, its
+ * clears through the REST API of the one after, where a second socket must
+ * see exactly the same events as the first; memory and descriptors are
+ * bounded per replica.
  *
  * What a user does, in a loop until the time is up (with a pause of up to
  * SOAK_THINK_MS, default 300, between runs):
@@ -61,6 +69,7 @@ import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { STOPPED_MESSAGE } from "../src/agents/react-loop.ts";
 import { type Reply, startScriptedLLM } from "../tests/fixtures/scripted-llm.ts";
+import { createTestDatabase, type TestDatabase } from "../tests/helpers/postgres.ts";
 import {
   benchToken,
   createAgent,
@@ -100,6 +109,15 @@ export interface SoakOptions {
   readonly fdSlack?: number;
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
+  /**
+   * Several replicas on one PostgreSQL database (AGENT_STORE=postgres), one
+   * per runtime listed (e.g. node, deno, node) instead of `runtime`: each
+   * user's agent is made on one replica, its runs go through a socket on the
+   * next, and a third socket on the one after that must see exactly the same
+   * events. The database is created for the soak (on TEST_DATABASE_URL's
+   * server, default the local one) and dropped after.
+   */
+  readonly replicas?: readonly Runtime[];
 }
 
 export interface ResourceSample {
@@ -110,7 +128,8 @@ export interface ResourceSample {
 
 export interface SoakResult {
   readonly ok: boolean;
-  readonly runtime: Runtime;
+  /** The runtime, or the replicas' runtimes joined with "+". */
+  readonly runtime: string;
   /** Every reason the soak failed (at most 50 listed; `problemCount` has them all). */
   readonly problems: string[];
   readonly problemCount: number;
@@ -130,10 +149,11 @@ export interface SoakResult {
     readonly runP99Ms: number;
     readonly tool: string;
   };
-  readonly warmup?: ResourceSample;
-  readonly end?: ResourceSample;
-  readonly peak?: ResourceSample;
-  readonly memoryBound?: number;
+  /** Per replica (one entry without `replicas`). */
+  readonly warmup?: ResourceSample[];
+  readonly end?: ResourceSample[];
+  readonly peak?: ResourceSample[];
+  readonly memoryBounds?: number[];
   /** A few lines for a human. */
   readonly summary: string;
 }
@@ -417,9 +437,18 @@ class SoakUser {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
-  async open(service: ServiceChild, problems: Problems): Promise<void> {
-    this.agentId = await createAgent(service.url, this.token);
-    const info = await request("GET", `${service.url}/api/agents/${this.agentId}/system-info`, this.token);
+  #observed: SoakEvent[] = [];
+  #observer: WebSocket | undefined;
+
+  /**
+   * Makes the user's agent on `home` and opens its socket on `runOn` (where
+   * its runs execute); with `observeOn`, a second socket there that must see
+   * the very same events (another replica, through the database).
+   */
+  async open(home: ServiceChild, problems: Problems, runOn: ServiceChild = home, observeOn?: ServiceChild): Promise<void> {
+    this.agentId = await createAgent(home.url, this.token);
+    const service = runOn;
+    const info = await request("GET", `${home.url}/api/agents/${this.agentId}/system-info`, this.token);
     const { tools } = JSON.parse(info.body) as { tools: { name: string; enabled: boolean }[] };
     if (tools.some((tool) => tool.name === "getWorkflow" && tool.enabled)) this.tool = "getWorkflow";
     const ws = await openSocket(`${service.wsUrl}/api/agents/${this.agentId}/react?access-token=${this.token}`, (data) => {
@@ -434,6 +463,28 @@ class SoakUser {
       this.#wake?.();
     });
     this.#ws = ws;
+    if (observeOn) {
+      this.#observer = await openSocket(`${observeOn.wsUrl}/api/agents/${this.agentId}/react?access-token=${this.token}`, (data) => {
+        const event = JSON.parse(data) as SoakEvent;
+        if (event.type !== "init") this.#observed.push(event);
+        this.#wake?.();
+      });
+    }
+  }
+
+  /** The observer socket must have seen exactly `events` (those after `afterSeq`), in order. */
+  async #checkObserved(events: readonly SoakEvent[], problems: Problems, where: string): Promise<void> {
+    if (!this.#observer || events.length === 0) return;
+    const last = events.at(-1)!.seq as number;
+    const first = events[0]!.seq as number;
+    const deadline = performance.now() + 10_000;
+    while (!this.#observed.some((e) => (e.seq as number) >= last) && performance.now() < deadline) await sleep(10);
+    const seen = this.#observed.filter((e) => (e.seq as number) >= first && (e.seq as number) <= last);
+    this.#observed = this.#observed.filter((e) => (e.seq as number) > last);
+    if (JSON.stringify(seen) !== JSON.stringify(events)) {
+      const diff = seen.length === events.length ? "the same number of events, but not the same" : `${seen.length} events, not ${events.length}`;
+      problems.add(`${where}: the socket on another replica saw ${diff}`);
+    }
   }
 
   /** Resolves when an event matching `match` (from index `from`) has arrived; false on timeout or close. */
@@ -480,6 +531,7 @@ class SoakUser {
     }
     const check = checkRun(plan, this.#events, this.#head, this.#seen, stopSent);
     for (const problem of check.problems) problems.add(problem);
+    await this.#checkObserved(this.#events, problems, `user ${this.uid} run ${run}`);
     stats.deltas += check.deltas;
     stats.toolCalls += check.toolCalls;
     if (check.outcome === "completed") stats.completed++;
@@ -500,6 +552,7 @@ class SoakUser {
       return;
     }
     const changed = await this.#waitFor((e) => e.type === "headChange", 10_000);
+    await this.#checkObserved(this.#events, problems, `user ${this.uid} clear`);
     const event = this.#events[0];
     if (!changed || event?.headId !== null || (event.steps as unknown[]).length !== 0 || this.#events.length !== 1) {
       problems.add(`user ${this.uid}: after clear, expected one headChange to null, got ${JSON.stringify(this.#events).slice(0, 200)}`);
@@ -601,43 +654,61 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? (() => {});
   const problems = new Problems();
   const stats: MutableStats = { runs: 0, completed: 0, stopped: 0, stopLate: 0, toolCalls: 0, deltas: 0, events: 0, clears: 0, durations: [] };
+  const runtimes: readonly Runtime[] = options.replicas && options.replicas.length > 1 ? options.replicas : [options.runtime];
+  const fleet = runtimes.length > 1;
+  const label = runtimes.join("+");
+  const socketsPerUser = fleet ? 2 : 1;
 
-  if (openFileLimit() < users * 2 + 100) {
-    throw new Error(`soak: ${users} users need about ${users * 2 + 100} open files here; raise the limit (bash -c 'ulimit -n 65536 && npm run soak')`);
+  if (openFileLimit() < users * 2 * socketsPerUser + 100) {
+    throw new Error(`soak: ${users} users need about ${users * 2 * socketsPerUser + 100} open files here; raise the limit (bash -c 'ulimit -n 65536 && npm run soak')`);
   }
 
   const upstream = await startScriptedLLM({ models: ["scripted-model"], fallback: soakReply });
   const upstreamPort = upstream.port;
-  let service: ServiceChild | undefined;
-  let warmup: ResourceSample | undefined;
-  let end: ResourceSample | undefined;
-  let peak: ResourceSample | undefined;
-  let memoryBound: number | undefined;
-  const sample = (): ResourceSample => {
-    const fds = fdBreakdown(service!.pid, upstreamPort);
-    return { rss: rssBytes(service!.pid), fds: fds.other, upstreamConnections: fds.toPeer };
-  };
+  const services: ServiceChild[] = [];
+  let database: TestDatabase | undefined;
+  let warmup: ResourceSample[] | undefined;
+  let end: ResourceSample[] | undefined;
+  let peak: ResourceSample[] | undefined;
+  let memoryBounds: number[] | undefined;
+  const sample = (): ResourceSample[] =>
+    services.map((service) => {
+      const fds = fdBreakdown(service.pid, upstreamPort);
+      return { rss: rssBytes(service.pid), fds: fds.other, upstreamConnections: fds.toPeer };
+    });
+  const describe = (samples: ResourceSample[]) =>
+    samples.map((s, i) => `${runtimes[i]}: RSS ${mib(s.rss)} MiB, ${s.fds} fds (+${s.upstreamConnections})`).join("; ");
   const soakUsers: SoakUser[] = [];
   const started = performance.now();
   try {
-    service = await startService(options.runtime, { llmUrl: upstream.url, env: { LOG_LEVEL: "warn" } });
-    log(`soak (${options.runtime}): service pid ${service.pid} at ${service.url}; opening ${users} users`);
+    if (fleet) {
+      database = await createTestDatabase();
+      for (const runtime of runtimes) {
+        services.push(await startService(runtime, { llmUrl: upstream.url, env: { LOG_LEVEL: "warn", AGENT_STORE: "postgres", DATABASE_URL: database.url } }));
+      }
+    } else {
+      services.push(await startService(options.runtime, { llmUrl: upstream.url, env: { LOG_LEVEL: "warn" } }));
+    }
+    log(`soak (${label}): service pid ${services.map((s) => s.pid).join(", ")} at ${services.map((s) => s.url).join(", ")}; opening ${users} users`);
+    const replica = (i: number) => services[i % services.length]!;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(20, users) }, async () => {
       while (next < users) {
-        const user = new SoakUser(next++ + 1);
+        const i = next++;
+        const user = new SoakUser(i + 1);
         soakUsers.push(user);
-        await user.open(service!, problems);
+        // In a fleet: made on one replica, run through the next, watched from the one after.
+        await user.open(replica(i), problems, replica(i + 1), fleet ? replica(i + 2) : undefined);
       }
     }));
 
     const gate = new Gate();
-    const serviceUrl = service.url;
-    const loops = soakUsers.map(async (user) => {
+    const loops = soakUsers.map(async (user, i) => {
+      const clearOn = replica(i + 2).url;
       while (!(await gate.pass())) {
         try {
           await user.runOnce({ stopEvery }, stats, problems);
-          if (user.run % clearEvery === 0) await user.clear(serviceUrl, stats, problems);
+          if (user.run % clearEvery === 0) await user.clear(clearOn, stats, problems);
         } catch (error) {
           problems.add(`user ${user.uid}: ${(error as Error).message}`);
         }
@@ -652,20 +723,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     };
 
     gate.open();
-    log(`soak (${options.runtime}): warm-up ${warmupSeconds} s`);
+    log(`soak (${label}): warm-up ${warmupSeconds} s`);
     await sleep(warmupSeconds * 1000);
     await quiesce("after the warm-up");
     warmup = sample();
-    peak = warmup;
-    log(`soak (${options.runtime}): after warm-up: RSS ${mib(warmup.rss)} MiB, ${warmup.fds} fds (+${warmup.upstreamConnections} to the upstream), ${stats.runs} runs`);
+    peak = warmup.map((s) => ({ ...s }));
+    log(`soak (${label}): after warm-up: ${describe(warmup)}, ${stats.runs} runs`);
     gate.open();
     const mainEnds = started + seconds * 1000;
     while (performance.now() < mainEnds) {
       await sleep(Math.min(5000, Math.max(0, mainEnds - performance.now())));
       upstream.requests.splice(0); // the fixture records every request: keep this process's memory flat
       const now = sample();
-      if (now.rss > peak.rss) peak = { ...now };
-      log(`soak (${options.runtime}): ${((performance.now() - started) / 1000).toFixed(0)} s: RSS ${mib(now.rss)} MiB, ${now.fds} fds (+${now.upstreamConnections}), ${stats.runs} runs, ${problems.count} problems`);
+      now.forEach((s, i) => {
+        if (s.rss > peak![i]!.rss) peak![i] = { ...s };
+      });
+      log(`soak (${label}): ${((performance.now() - started) / 1000).toFixed(0)} s: ${describe(now)}, ${stats.runs} runs, ${problems.count} problems`);
     }
     await quiesce("at the end");
     end = sample();
@@ -673,51 +746,61 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     gate.open();
     await Promise.all(loops);
 
-    memoryBound = warmup.rss + Math.max(maxGrowthBytes, warmup.rss * maxGrowthRatio);
-    if (end.rss > memoryBound) {
-      problems.add(`memory: RSS ${mib(end.rss)} MiB at the end, over the bound of ${mib(memoryBound)} MiB (warm-up ${mib(warmup.rss)} MiB)`);
-    }
-    if (end.fds > warmup.fds + fdSlack) problems.add(`file descriptors: ${end.fds} at the end, ${warmup.fds} after the warm-up (slack ${fdSlack})`);
-    if (end.upstreamConnections > users) problems.add(`${end.upstreamConnections} connections to the upstream for ${users} users`);
-    for (const user of soakUsers) await user.checkStored(serviceUrl, problems);
+    memoryBounds = warmup.map((s) => s.rss + Math.max(maxGrowthBytes, s.rss * maxGrowthRatio));
+    end.forEach((s, i) => {
+      const at = fleet ? ` (replica ${i + 1}, ${runtimes[i]})` : "";
+      const bound = memoryBounds![i]!;
+      if (s.rss > bound) problems.add(`memory${at}: RSS ${mib(s.rss)} MiB at the end, over the bound of ${mib(bound)} MiB (warm-up ${mib(warmup![i]!.rss)} MiB)`);
+      if (s.fds > warmup![i]!.fds + fdSlack) problems.add(`file descriptors${at}: ${s.fds} at the end, ${warmup![i]!.fds} after the warm-up (slack ${fdSlack})`);
+      if (s.upstreamConnections > users) problems.add(`${s.upstreamConnections} connections to the upstream for ${users} users${at}`);
+    });
+    for (const [i, user] of soakUsers.entries()) await user.checkStored(replica(i).url, problems);
     if (stats.runs !== stats.completed + stats.stopped) {
       problems.add(`${stats.runs} runs started, ${stats.completed} completed and ${stats.stopped} stopped`);
     }
     if (stats.stopped === 0 && stats.runs >= users * stopEvery) problems.add("no run was stopped mid-stream");
 
-    // SIGTERM: every socket closes with 1001, the process exits 0.
-    const exit = new Promise<number | null>((resolve) => service!.process.once("exit", (code) => resolve(code)));
-    await service.stop();
-    const code = await exit.catch(() => null);
-    if (code !== 0 && code !== null) problems.add(`the service exited with ${code} after SIGTERM`);
+    // SIGTERM: every socket closes with 1001, every process exits 0.
+    for (const service of services) {
+      const exit = new Promise<number | null>((resolve) => service.process.once("exit", (code) => resolve(code)));
+      await service.stop();
+      const code = await exit.catch(() => null);
+      if (code !== 0 && code !== null) problems.add(`the service (pid ${service.pid}) exited with ${code} after SIGTERM`);
+    }
     await Promise.race([Promise.all(soakUsers.map((u) => u.closed)), sleep(5000)]);
     const not1001 = soakUsers.filter((u) => u.closeCode !== 1001).length;
     if (not1001 > 0) problems.add(`${not1001} sockets did not close with 1001 on SIGTERM`);
   } catch (error) {
-    problems.add(`soak aborted: ${(error as Error).stack ?? String(error)}${service ? `\nservice output:\n${service.output().slice(-2000)}` : ""}`);
+    const output = services.map((s) => s.output().slice(-2000)).join("\n---\n");
+    problems.add(`soak aborted: ${(error as Error).stack ?? String(error)}${output ? `\nservice output:\n${output}` : ""}`);
   } finally {
-    await service?.stop().catch(() => {});
+    for (const service of services) await service.stop().catch(() => {});
     await upstream.close();
+    await database?.drop().catch(() => {});
   }
 
   const durations = stats.durations;
   const elapsed = (performance.now() - started) / 1000;
   const tool = soakUsers[0]?.tool ?? UNKNOWN_TOOL;
   const ok = problems.count === 0;
+  const versions = [...new Set(runtimes)].map(runtimeVersion).join(", ");
   const summary = [
-    `soak ${ok ? "PASSED" : "FAILED"}: ${runtimeVersion(options.runtime)}, ${users} users, ${seconds} s (${fmt(elapsed)} s with setup and checks); machine: ${machine()}`,
+    `soak ${ok ? "PASSED" : "FAILED"}: ${versions}, ${fleet ? `${runtimes.length} replicas (${label}) on PostgreSQL, ` : ""}${users} users, ${seconds} s (${fmt(elapsed)} s with setup and checks); machine: ${machine()}`,
     `runs: ${fmt(stats.runs)} (${fmt(stats.runs / seconds, 1)}/s): ${fmt(stats.completed)} completed, ${fmt(stats.stopped)} stopped mid-stream` +
     `${stats.stopLate ? `, ${stats.stopLate} stopped too late (completed)` : ""}; ${fmt(stats.toolCalls)} tool calls (${tool}), ` +
     `${fmt(stats.deltas)} deltas, ${fmt(stats.events)} events, ${fmt(stats.clears)} clears; run time p50 ${ms(percentile(durations, 50))} ms, p99 ${ms(percentile(durations, 99))} ms`,
-    warmup && end && peak && memoryBound !== undefined
-      ? `service RSS: ${mib(warmup.rss)} MiB after warm-up, ${mib(end.rss)} MiB at the end (${end.rss >= warmup.rss ? "+" : ""}${mib(end.rss - warmup.rss)}; bound ${mib(memoryBound)}), peak sampled ${mib(peak.rss)}; ` +
-        `fds (without upstream connections): ${warmup.fds} -> ${end.fds}; upstream connections ${warmup.upstreamConnections} -> ${end.upstreamConnections}`
-      : "service resources: not sampled",
+    ...(warmup && end && peak && memoryBounds
+      ? warmup.map((w, i) => {
+        const e = end![i]!;
+        return `service${fleet ? ` ${i + 1} (${runtimes[i]})` : ""} RSS: ${mib(w.rss)} MiB after warm-up, ${mib(e.rss)} MiB at the end (${e.rss >= w.rss ? "+" : ""}${mib(e.rss - w.rss)}; bound ${mib(memoryBounds![i]!)}), peak sampled ${mib(peak![i]!.rss)}; ` +
+          `fds (without upstream connections): ${w.fds} -> ${e.fds}; upstream connections ${w.upstreamConnections} -> ${e.upstreamConnections}`;
+      })
+      : ["service resources: not sampled"]),
     ...(ok ? [] : [`${problems.count} problems:`, ...problems.list.map((p) => `  - ${p}`)]),
   ].join("\n");
   return {
     ok,
-    runtime: options.runtime,
+    runtime: label,
     problems: problems.list,
     problemCount: problems.count,
     stats: {
@@ -738,7 +821,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     ...(warmup ? { warmup } : {}),
     ...(end ? { end } : {}),
     ...(peak ? { peak } : {}),
-    ...(memoryBound !== undefined ? { memoryBound } : {}),
+    ...(memoryBounds ? { memoryBounds } : {}),
     summary,
   };
 }
@@ -755,10 +838,20 @@ async function main(): Promise<void> {
   const users = Number(flag("users") ?? process.env.SOAK_USERS ?? 200);
   const seconds = Number(flag("seconds") ?? process.env.SOAK_SECONDS ?? 300);
   const runtimeArg = flag("runtime") ?? process.env.SOAK_RUNTIME ?? "node";
+  const replicasArg = flag("replicas") ?? process.env.SOAK_REPLICAS;
   if (!Number.isFinite(users) || users < 1 || users > 2000) throw new Error("SOAK_USERS / --users: 1 to 2000");
   if (!Number.isFinite(seconds) || seconds < 5 || seconds > 3600) throw new Error("SOAK_SECONDS / --seconds: 5 to 3600");
   if (![...RUNTIMES, "both", "all"].includes(runtimeArg)) throw new Error("SOAK_RUNTIME / --runtime: node, deno, bun, both (node and deno) or all");
   const runtimes: Runtime[] = runtimeArg === "all" ? [...RUNTIMES] : runtimeArg === "both" ? ["node", "deno"] : [runtimeArg as Runtime];
+  if (replicasArg !== undefined) {
+    const replicas = replicasArg.split(",").map((r) => r.trim()) as Runtime[];
+    if (replicas.length < 2 || !replicas.every((r) => ["node", "deno", "bun"].includes(r))) {
+      throw new Error("SOAK_REPLICAS / --replicas: two or more of node, deno, bun, comma-separated (e.g. node,deno,node)");
+    }
+    const result = await runSoak({ users, seconds, runtime: replicas[0]!, replicas, log: (line) => console.log(line) });
+    console.log(result.summary);
+    process.exit(result.ok ? 0 : 1);
+  }
   let ok = true;
   for (const runtime of runtimes) {
     const result = await runSoak({ users, seconds, runtime, log: (line) => console.log(line) });

@@ -7,19 +7,17 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest } from "node:http";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { IRequest } from "itty-router";
 import { callerOf, type RouteInstaller } from "../../src/http/app.ts";
 import { json } from "../../src/http/responses.ts";
 import { socketProtocols, tokenProtocol, TOKEN_PROTOCOL_PREFIX } from "../../src/socket-auth.ts";
-import { freePort } from "../../scripts/bench/lib.ts";
 import { bearer, mintToken } from "../helpers/tokens.ts";
 import { rawRequest, statusOf, upgradeRequest } from "../helpers/raw-http.ts";
 import { startTestService, stopTestService, type TestService } from "../helpers/service.ts";
+import { type Nginx, startNginx } from "../helpers/nginx.ts";
 import { openSocket } from "../helpers/socket.ts";
 
 /** A probe route: what the service received in x-user-* headers, next to the verified caller. */
@@ -32,62 +30,6 @@ const echoHeaders: RouteInstaller = (router, prefix) => {
     return json({ received, caller: callerOf(request) });
   });
 };
-
-interface Nginx {
-  readonly url: string;
-  readonly port: number;
-  readonly dir: string;
-  stop(): Promise<void>;
-}
-
-async function startNginx(upstreamPort: number): Promise<Nginx> {
-  const dir = await mkdtemp(join(tmpdir(), "nginx-e2e-"));
-  await chmod(dir, 0o755); // workers run as an unprivileged user
-  const port = await freePort();
-  const shipped = await readFile("deploy/nginx/nginx.conf", "utf8");
-  const rendered = shipped
-    .replace("server agent-service:3001;", `server 127.0.0.1:${upstreamPort};`)
-    .replace("listen 8080;", `listen 127.0.0.1:${port};`)
-    .replace("worker_processes auto;", "worker_processes 1;")
-    .replace("access_log /dev/stdout agent_service;", `access_log ${dir}/access.log agent_service;
-    client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;`);
-  assert.notEqual(rendered, shipped);
-  assert.match(rendered, new RegExp(`server 127\\.0\\.0\\.1:${upstreamPort};`), "the upstream was substituted");
-  await writeFile(join(dir, "nginx.conf"), rendered);
-  const child = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", `daemon off; pid ${dir}/nginx.pid; error_log ${dir}/error.log info;`], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stderr?.on("data", (chunk) => (output += chunk));
-  child.stdout?.on("data", (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${output}`);
-    try {
-      const response = await fetch(`${url}/api/healthcheck`);
-      await response.body?.cancel();
-      if (response.status === 200) break;
-    } catch {
-      // starting
-    }
-    if (i > 100) throw new Error(`nginx did not come up: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    port,
-    dir,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function withStack(run: (nginx: Nginx, service: TestService) => Promise<void>) {
   const service = await startTestService({ extraRoutes: [echoHeaders] });
@@ -179,7 +121,7 @@ describe("nginx auth_request in front of the service (deploy/nginx/nginx.conf)",
       for (const role of ["REGULAR", "ADMIN"]) {
         const response = await get(`Bearer ${mintToken({ role })}`);
         assert.equal(response.status, 200, role);
-        assert.deepEqual(await response.json(), { agents: [] });
+        assert.deepEqual(await response.json(), { agents: [], nextCursor: null });
       }
     });
   });

@@ -11,13 +11,17 @@ export interface TestSocket {
   waitFor(match: (event: SocketEvent) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<SocketEvent>;
   send(value: unknown): void;
   sendRaw(text: string): void;
+  /** Closes the socket; rejects when the close does not complete in time (a hang fails fast). */
   close(): Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
 }
 
-export function openSocket(url: string): Promise<TestSocket> {
+/** How long `close()` waits for the closing handshake. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+export function openSocket(url: string, options: { protocols?: string[] } = {}): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = options.protocols ? new WebSocket(url, options.protocols) : new WebSocket(url);
     const events: SocketEvent[] = [];
     const waiters = new Set<() => void>();
     let resolveClosed!: (value: { code: number; reason: string }) => void;
@@ -58,7 +62,15 @@ export function openSocket(url: string): Promise<TestSocket> {
         close: async () => {
           if (ws.readyState === WebSocket.CLOSED) return;
           ws.close();
-          await closed;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise<never>((_, fail) => {
+            timer = setTimeout(() => fail(new Error(`the socket did not close within ${CLOSE_TIMEOUT_MS} ms`)), CLOSE_TIMEOUT_MS);
+          });
+          try {
+            await Promise.race([closed, late]);
+          } finally {
+            clearTimeout(timer);
+          }
         },
       };
       resolve(socket);
