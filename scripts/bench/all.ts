@@ -9,7 +9,7 @@
  *   bash -c 'ulimit -n 65536 && npm run bench'     # if `ulimit -n` is under ~10,300
  *
  * Arguments name the benchmarks to run (default all): jwt authorize rest
- * streaming capacity cold-start.
+ * streaming capacity cold-start store store-saves.
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -20,6 +20,7 @@ interface Bench {
   readonly name: string;
   readonly runtime: Runtime;
   readonly file: string;
+  readonly args?: string[];
 }
 
 const ALL: Bench[] = [
@@ -31,6 +32,9 @@ const ALL: Bench[] = [
   { name: "streaming", runtime: "node", file: "scripts/bench/streaming.ts" },
   { name: "capacity", runtime: "node", file: "scripts/bench/capacity.ts" },
   { name: "cold-start", runtime: "node", file: "scripts/bench/cold-start.ts" },
+  // Saves run in-process (on each runtime); the cold start with stored agents runs children on both.
+  { name: "store", runtime: "node", file: "scripts/bench/store.ts" },
+  { name: "store-saves", runtime: "deno", file: "scripts/bench/store.ts", args: ["saves"] },
 ];
 
 const wanted = process.argv.slice(2);
@@ -45,8 +49,8 @@ const print = (text: string) => {
 print(`${header("agent-service benchmarks", RUNTIMES)}\nstarted ${new Date().toISOString()}\n\n`);
 const failed: string[] = [];
 for (const bench of benches) {
-  // The load generators run on Node; the JWT micro-benchmark runs in-process, so it runs on each runtime.
-  const [command, args] = commandFor(bench.runtime, bench.file);
+  // The load generators run on Node; the in-process micro-benchmarks (JWT, store saves) run on each runtime.
+  const [command, args] = commandFor(bench.runtime, bench.file, bench.args);
   const label = bench.name === "jwt" ? `${bench.name} (${bench.runtime})` : bench.name;
   print(`--- ${label}: ${command} ${args.join(" ")}\n`);
   const started = performance.now();

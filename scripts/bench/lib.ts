@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -304,7 +304,8 @@ export async function startService(
       AUTH_JWT_SECRET: BENCH_SECRET,
       LITELLM_BASE_URL: options.llmUrl ?? "http://127.0.0.1:9",
       LITELLM_MASTER_KEY: BENCH_MASTER_KEY,
-      AGENT_STATE_DIR: stateDir,
+      // The PostgreSQL store keeps nothing on disk (and refuses AGENT_STATE_DIR).
+      ...(options.env?.AGENT_STORE === "postgres" ? {} : { AGENT_STATE_DIR: stateDir }),
       LOG_LEVEL: "error",
       ...options.env,
     },
@@ -336,13 +337,21 @@ export async function createAgent(serviceUrl: string, token: string, modelType =
 }
 
 /**
- * Writes an agent file the file store loads at start (the format of
- * `FileAgentStore`), so a benchmark can start a service holding many agents
- * without creating each one through the API.
+ * Writes agents into a file store's directory as `FileAgentStore` lays them
+ * out (agents/<id>.json and an index line each; no steps yet), so a
+ * benchmark can start a service holding many agents without creating each
+ * through the API.
  */
-export async function writeAgentFile(dir: string, record: { id: string; ownerUid: number; ownerName: string; settings: unknown }): Promise<void> {
-  const full = { version: 1, name: "Bob", modelType: "scripted-model", createdAt: new Date().toISOString(), steps: [], ...record };
-  await writeFile(join(dir, `${record.id}.agent.json`), `${JSON.stringify(full)}\n`);
+export async function seedFileStore(dir: string, records: readonly { id: string; ownerUid: number; ownerName: string; settings: unknown }[]): Promise<void> {
+  await mkdir(join(dir, "agents"), { recursive: true });
+  const createdAt = Date.now();
+  let index = "";
+  for (const [i, record] of records.entries()) {
+    const meta = { name: "Bob", modelType: "scripted-model", createdAt: new Date(createdAt + i).toISOString(), ...record };
+    await writeFile(join(dir, "agents", `${record.id}.json`), `${JSON.stringify(meta)}\n`);
+    index += `${JSON.stringify({ a: record.id, o: record.ownerUid, c: meta.createdAt })}\n`;
+  }
+  await appendFile(join(dir, "index.jsonl"), index);
 }
 
 // --- The scripted upstream as a child ---------------------------------------------

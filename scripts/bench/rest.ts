@@ -30,7 +30,7 @@ import {
   startChild,
   startService,
   table,
-  writeAgentFile,
+  seedFileStore,
 } from "./lib.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -46,17 +46,14 @@ async function measure(url: string, headers?: Record<string, string>): Promise<L
 
 /** Writes `total` agents, the first 3 owned by CALLER. */
 function agents(total: number) {
-  return async (dir: string) => {
-    for (let i = 0; i < total; i++) {
-      const ownerUid = i < 3 ? CALLER : 1000 + i;
-      await writeAgentFile(dir, {
-        id: `bench-agent-${String(i).padStart(5, "0")}`,
-        ownerUid,
-        ownerName: `user${ownerUid}`,
-        settings: defaultSettings(),
-      });
-    }
-  };
+  return (dir: string) =>
+    seedFileStore(
+      dir,
+      Array.from({ length: total }, (_, i) => {
+        const ownerUid = i < 3 ? CALLER : 1000 + i;
+        return { id: `bench-agent-${String(i).padStart(5, "0")}`, ownerUid, ownerName: `user${ownerUid}`, settings: defaultSettings() };
+      }),
+    );
 }
 
 async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
