@@ -17,53 +17,13 @@
  *
  * COLD_START_RUNS (default 10) starts of each, after one unmeasured start.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { BENCH_SECRET, commandFor, freePort, header, median, ms, percentile, type Runtime, runtimesFromArgs, sleep, table } from "./lib.ts";
+import { BENCH_SECRET, commandFor, header, median, ms, percentile, runtimesFromArgs, table, timeToFirst200 } from "./lib.ts";
 
 const RUNS = Number(process.env.COLD_START_RUNS ?? 10);
-const TIMEOUT_MS = 30_000;
-
-/** Resolves with the status of one GET, or 0 when the connection fails. */
-function probe(port: number, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-    req.setTimeout(1000, () => req.destroy());
-    req.end();
-  });
-}
-
-/** Milliseconds from spawn to the first 200 on `path`. */
-async function timeToFirst200(runtime: Runtime, file: string, path: string, env: Record<string, string>, args: (port: number) => string[]): Promise<number> {
-  const port = await freePort();
-  const [command, commandArgs] = commandFor(runtime, file, args(port));
-  const start = performance.now();
-  const child = spawn(command, commandArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    while (true) {
-      if (child.exitCode !== null) throw new Error(`${file} exited: ${stderr}`);
-      if (performance.now() - start > TIMEOUT_MS) throw new Error(`${file} gave no 200 within ${TIMEOUT_MS} ms: ${stderr}`);
-      if ((await probe(port, path)) === 200) return performance.now() - start;
-      await sleep(2);
-    }
-  } finally {
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 async function series(runOnce: () => Promise<number>): Promise<number[]> {
   await runOnce(); // unmeasured: fills the module caches (tsx's, Deno's)

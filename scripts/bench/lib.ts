@@ -11,6 +11,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -352,6 +353,47 @@ export async function seedFileStore(dir: string, records: readonly { id: string;
     index += `${JSON.stringify({ a: record.id, o: record.ownerUid, c: meta.createdAt })}\n`;
   }
   await appendFile(join(dir, "index.jsonl"), index);
+}
+
+// --- Cold start ---------------------------------------------------------------
+
+const COLD_START_TIMEOUT_MS = 60_000;
+
+/** Resolves with the status of one GET, or 0 when the connection fails. */
+export function probe(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+    req.setTimeout(1000, () => req.destroy());
+    req.end();
+  });
+}
+
+/** Milliseconds from spawn to the first 200 on `path`. */
+export async function timeToFirst200(runtime: Runtime, file: string, path: string, env: Record<string, string>, args: (port: number) => string[]): Promise<number> {
+  const port = await freePort();
+  const [command, commandArgs] = commandFor(runtime, file, args(port));
+  const start = performance.now();
+  const child = spawn(command, commandArgs, { env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    while (true) {
+      if (child.exitCode !== null) throw new Error(`${file} exited: ${stderr}`);
+      if (performance.now() - start > COLD_START_TIMEOUT_MS) throw new Error(`${file} gave no 200 within ${COLD_START_TIMEOUT_MS} ms: ${stderr}`);
+      if ((await probe(port, path)) === 200) return performance.now() - start;
+      await sleep(2);
+    }
+  } finally {
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
 // --- The scripted upstream as a child ---------------------------------------------

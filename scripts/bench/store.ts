@@ -19,9 +19,7 @@
  *   npx deno run --allow-all scripts/bench/store.ts saves
  *   npx tsx scripts/bench/store.ts cold-start deno
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -35,7 +33,7 @@ import { openPostgres } from "../../src/store/postgres/connection.ts";
 import { migrate } from "../../src/store/postgres/migrations.ts";
 import { PostgresAgentStore } from "../../src/store/postgres/postgres-store.ts";
 import { createTestDatabase, type TestDatabase } from "../../tests/helpers/postgres.ts";
-import { BENCH_SECRET, commandFor, freePort, header, median, ms, percentile, type Runtime, seedFileStore, sleep, table } from "./lib.ts";
+import { BENCH_SECRET, header, median, ms, percentile, type Runtime, seedFileStore, table, timeToFirst200 } from "./lib.ts";
 
 const STEPS = 1_000;
 const MARKS = [10, 100, 1_000];
@@ -187,50 +185,14 @@ async function benchSaves(): Promise<string> {
 
 // --- Cold start with many stored agents -------------------------------------------------
 
-function probe(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path: "/api/healthcheck", agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", () => resolve(0));
-    req.setTimeout(1000, () => req.destroy());
-    req.end();
-  });
-}
-
-async function timeToFirst200(runtime: Runtime, env: Record<string, string>): Promise<number> {
-  const port = await freePort();
-  const [command, args] = commandFor(runtime, "src/main.ts");
-  const started = performance.now();
-  const child = spawn(command, args, {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", AUTH_JWT_SECRET: BENCH_SECRET, LITELLM_BASE_URL: "http://127.0.0.1:9", LITELLM_MASTER_KEY: "sk-store-bench", LOG_LEVEL: "error", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    while (true) {
-      if (child.exitCode !== null) throw new Error(`src/main.ts exited: ${stderr}`);
-      if (performance.now() - started > 60_000) throw new Error(`no 200 within 60 s: ${stderr}`);
-      if ((await probe(port)) === 200) return performance.now() - started;
-      await sleep(2);
-    }
-  } finally {
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
 async function series(run: () => Promise<number>): Promise<number[]> {
   await run(); // unmeasured: module caches
   const times: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) times.push(await run());
   return times;
 }
+
+const SERVICE_ENV = { HOST: "127.0.0.1", AUTH_JWT_SECRET: BENCH_SECRET, LITELLM_BASE_URL: "http://127.0.0.1:9", LITELLM_MASTER_KEY: "sk-store-bench", LOG_LEVEL: "error" };
 
 const storedMetas = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `stored-${String(i).padStart(6, "0")}`, ownerUid: 1 + (i % 500), ownerName: `user${1 + (i % 500)}`, settings: defaultSettings() }));
@@ -260,8 +222,9 @@ async function benchColdStart(runtimes: Runtime[]): Promise<string> {
     }
     for (const runtime of runtimes) {
       const pair = async (name: string, empty: Record<string, string>, full: Record<string, string>) => {
-        const a = await series(() => timeToFirst200(runtime, empty));
-        const b = await series(() => timeToFirst200(runtime, full));
+        const start = (env: Record<string, string>) => timeToFirst200(runtime, "src/main.ts", "/api/healthcheck", { ...SERVICE_ENV, ...env }, () => []);
+        const a = await series(() => start(empty));
+        const b = await series(() => start(full));
         rows.push([`${runtime} ${name}`, ms(median(a)), ms(median(b)), ms(percentile(b, 90)), (median(b) / median(a)).toFixed(2)]);
       };
       // Empty first, then full, per store: the same warm caches for both.
