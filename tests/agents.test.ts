@@ -175,7 +175,7 @@ describe("the /react WebSocket", () => {
       const id = await createAgent(service);
       const socket = await socketFor(service, id);
       const init = await socket.waitFor((e) => e.type === "init");
-      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0 });
+      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0, more: false });
       // Paced like a real model: tokens a few ms apart each go out as their own delta.
       service.upstream.enqueue({ kind: "text", text: "The answer is forty-two, as computed.", chunkSize: 3, delayMs: 5 });
       const events = await converse(socket, "What is the answer?");

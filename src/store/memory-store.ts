@@ -14,6 +14,7 @@ import {
   type AgentStore,
   isValidAgentId,
   type MoveHeadResult,
+  type OpenSocket,
   type OrphanedRun,
   type RenewResult,
   type StartRun,
@@ -21,6 +22,7 @@ import {
 } from "./agent-store.ts";
 import { compareAgents, pageOf } from "./paging.ts";
 import { LocalRuns } from "./local-runs.ts";
+import { LocalSockets } from "./local-sockets.ts";
 import { readMeta, readStep } from "./records.ts";
 import { StepTree } from "./step-tree.ts";
 
@@ -33,9 +35,11 @@ export class MemoryAgentStore implements AgentStore {
   readonly kind = "memory";
   readonly #agents = new Map<string, Entry>();
   readonly #runs: LocalRuns;
+  readonly #sockets: LocalSockets;
 
   constructor(options: { now?: () => number } = {}) {
     this.#runs = new LocalRuns(options.now);
+    this.#sockets = new LocalSockets(options.now);
   }
 
   /** How many agents are stored. */
@@ -153,6 +157,22 @@ export class MemoryAgentStore implements AgentStore {
 
   async countRuns(ownerUid: number): Promise<number> {
     return this.#runs.count(ownerUid);
+  }
+
+  async openSocket(socket: OpenSocket, max?: number): Promise<boolean> {
+    return this.#sockets.open(socket, max);
+  }
+
+  async closeSocket(id: string): Promise<void> {
+    this.#sockets.close(id);
+  }
+
+  async renewSockets(replicaId: string, leaseMs: number): Promise<void> {
+    this.#sockets.renew(replicaId, leaseMs);
+  }
+
+  async countSockets(ownerUid: number): Promise<number> {
+    return this.#sockets.count(ownerUid);
   }
 
   async flush(): Promise<void> {}

@@ -30,12 +30,14 @@ import {
   type AgentStore,
   isValidAgentId,
   type MoveHeadResult,
+  type OpenSocket,
   type OrphanedRun,
   type RenewResult,
   type StartRun,
   type StartRunResult,
 } from "../agent-store.ts";
 import { LocalRuns } from "../local-runs.ts";
+import { LocalSockets } from "../local-sockets.ts";
 import { Lru } from "../lru.ts";
 import { readMeta, readStep, RecordError } from "../records.ts";
 import { AgentIndex } from "./agent-index.ts";
@@ -65,6 +67,7 @@ export class FileAgentStore implements AgentStore {
   readonly #logger: Logger;
   readonly #lock: DirLock;
   readonly #runs: LocalRuns;
+  readonly #sockets: LocalSockets;
   readonly #metas: Lru<string, AgentMeta>;
   readonly #journals: Lru<string, Journal>;
   /** Per agent, a promise that settles after the last operation issued for it; never rejects. */
@@ -78,6 +81,7 @@ export class FileAgentStore implements AgentStore {
     this.#logger = options.logger;
     this.#lock = lock;
     this.#runs = new LocalRuns(options.now);
+    this.#sockets = new LocalSockets(options.now);
     this.#metas = new Lru(options.metaCacheSize ?? 5_000);
     this.#journals = new Lru(options.journalCacheSize ?? 256, options.journalCacheBytes ?? 64 * 1024 * 1024);
   }
@@ -254,6 +258,22 @@ export class FileAgentStore implements AgentStore {
 
   async countRuns(ownerUid: number): Promise<number> {
     return this.#runs.count(ownerUid);
+  }
+
+  async openSocket(socket: OpenSocket, max?: number): Promise<boolean> {
+    return this.#sockets.open(socket, max);
+  }
+
+  async closeSocket(id: string): Promise<void> {
+    this.#sockets.close(id);
+  }
+
+  async renewSockets(replicaId: string, leaseMs: number): Promise<void> {
+    this.#sockets.renew(replicaId, leaseMs);
+  }
+
+  async countSockets(ownerUid: number): Promise<number> {
+    return this.#sockets.count(ownerUid);
   }
 
   // --- Lifecycle ----------------------------------------------------------------

@@ -76,6 +76,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "open sockets, counted per owner across replicas",
+    sql: `
+      -- A socket counts while its replica renews it; a dead replica's sockets stop counting after a lease.
+      CREATE TABLE $schema.sockets (
+        id text PRIMARY KEY,
+        owner_uid integer NOT NULL,
+        replica_id text NOT NULL,
+        lease_until timestamptz NOT NULL
+      );
+      CREATE INDEX sockets_by_owner ON $schema.sockets (owner_uid, lease_until);
+      CREATE INDEX sockets_by_replica ON $schema.sockets (replica_id);
+    `,
+  },
 ];
 
 /** Applies the migrations not applied yet; resolves with the versions applied now. */

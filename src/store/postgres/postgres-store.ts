@@ -22,6 +22,7 @@ import type {
   AgentQuery,
   AgentStore,
   MoveHeadResult,
+  OpenSocket,
   OrphanedRun,
   RenewResult,
   StartRun,
@@ -406,6 +407,48 @@ export class PostgresAgentStore implements AgentStore {
       const [row] = await this.#sql`
         SELECT count(*)::int AS n FROM ${this.#t("agents")}
         WHERE owner_uid = ${ownerUid} AND run_id IS NOT NULL AND run_lease_until > now()`;
+      return row?.n as number;
+    });
+  }
+
+  // --- Open sockets ------------------------------------------------------------
+
+  openSocket(socket: OpenSocket, max?: number): Promise<boolean> {
+    return this.#db.call(() =>
+      this.#sql.begin(async (tx) => {
+        if (max !== undefined) {
+          await tx`SELECT pg_advisory_xact_lock(${this.#ownerLock}, ${socket.ownerUid})`;
+          const [row] = await tx`
+            SELECT count(*)::int AS n FROM ${this.#t("sockets")} WHERE owner_uid = ${socket.ownerUid} AND lease_until > now()`;
+          if ((row?.n as number) >= max) return false;
+        }
+        await tx`
+          INSERT INTO ${this.#t("sockets")} (id, owner_uid, replica_id, lease_until)
+          VALUES (${socket.id}, ${socket.ownerUid}, ${socket.replicaId}, now() + ${socket.leaseMs} * interval '1 millisecond')`;
+        return true;
+      })
+    );
+  }
+
+  closeSocket(id: string): Promise<void> {
+    return this.#db.call(async () => {
+      await this.#sql`DELETE FROM ${this.#t("sockets")} WHERE id = ${id}`;
+    });
+  }
+
+  renewSockets(replicaId: string, leaseMs: number): Promise<void> {
+    return this.#db.call(async () => {
+      await this.#sql`
+        UPDATE ${this.#t("sockets")} SET lease_until = now() + ${leaseMs} * interval '1 millisecond' WHERE replica_id = ${replicaId}`;
+      // Sockets of replicas that died long ago: nothing counts them any more.
+      await this.#sql`DELETE FROM ${this.#t("sockets")} WHERE lease_until < now() - interval '1 hour'`;
+    });
+  }
+
+  countSockets(ownerUid: number): Promise<number> {
+    return this.#db.call(async () => {
+      const [row] = await this.#sql`
+        SELECT count(*)::int AS n FROM ${this.#t("sockets")} WHERE owner_uid = ${ownerUid} AND lease_until > now()`;
       return row?.n as number;
     });
   }
