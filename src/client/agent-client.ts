@@ -218,7 +218,7 @@ export class AgentClient {
         if (!Ctor) {
           throw new AgentClientError("No WebSocket implementation: on Node 20 run with --experimental-websocket, or pass options.WebSocket", {
             status: 0,
-            code: "network",
+            kind: "network",
           });
         }
         // The token rides in a subprotocol entry, not the URL: URLs end up in logs.
@@ -234,10 +234,10 @@ export class AgentClient {
     try {
       token = await this.#getToken();
     } catch (error) {
-      throw new AgentClientError("getToken() failed", { status: 0, code: "no_token", cause: error });
+      throw new AgentClientError("getToken() failed", { status: 0, kind: "no_token", cause: error });
     }
     if (typeof token !== "string" || token.trim() === "") {
-      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, code: "no_token" });
+      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, kind: "no_token" });
     }
     return token.trim();
   }
@@ -250,7 +250,7 @@ export class AgentClient {
       try {
         return await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       } catch (error) {
-        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, code: "network", cause: error });
+        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, kind: "network", cause: error });
       }
     };
 
@@ -272,14 +272,14 @@ export class AgentClient {
     } catch {
       parsed = undefined;
       if (response.ok) {
-        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, code: "bad_response" });
+        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, kind: "bad_response" });
       }
     }
     if (!response.ok) {
       const message = (parsed as { error?: unknown } | undefined)?.error;
       throw new AgentClientError(typeof message === "string" ? message : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
         status: response.status,
-        code: "http",
+        kind: "http",
         body: parsed,
         reason: response.status === 401 ? challengeReason(response.headers.get("www-authenticate")) : undefined,
       });

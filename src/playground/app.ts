@@ -590,7 +590,7 @@ async function mintToken(name: string): Promise<string> {
   });
   const body = (await response.json().catch(() => ({}))) as { token?: unknown; error?: unknown };
   if (!response.ok || typeof body.token !== "string") {
-    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, code: "http", body });
+    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, kind: "http", body });
   }
   return body.token;
 }

@@ -845,7 +845,7 @@ async function mintToken(name) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok || typeof body.token !== "string") {
-    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, code: "http", body });
+    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, kind: "http", body });
   }
   return body.token;
 }
