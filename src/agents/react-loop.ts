@@ -183,12 +183,16 @@ function failureOf(error: unknown, ctx: RunContext): RunFailure {
 export async function runTurn(ctx: RunContext, content: string, messageSource: "chat" | "feedback" = "chat"): Promise<RunOutcome> {
   const { agent, messageId, signal } = ctx;
   const deltas = new DeltaCoalescer((stepId, text) => ctx.emit({ type: "delta", messageId, stepId, text }));
-  // A toolkit that throws while taking a snapshot must not end the run without its step.
-  const snapshot = (): unknown => {
+  // The toolkit's state before/after each step. Where it fails, the run ends
+  // with an error step; the user's message and that step are recorded without
+  // a snapshot (so a toolkit that throws cannot leave a run without its end).
+  const snapshot = (): unknown => agent.toolkit.snapshot?.();
+  let snapshotFailure: { error: unknown } | undefined;
+  const safeSnapshot = (): unknown => {
     try {
-      return agent.toolkit.snapshot?.();
+      return snapshot();
     } catch (error) {
-      ctx.logger.error("the toolkit failed to take a snapshot", { agentId: agent.id, error });
+      snapshotFailure ??= { error };
       return undefined;
     }
   };
@@ -202,7 +206,7 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
   let stepNo = 0;
   let outcome: RunOutcome = "completed";
   try {
-    const state = snapshot();
+    const state = safeSnapshot();
     record({
       id: newId("step"),
       messageId,
@@ -216,12 +220,13 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
       beforeWorkflowContent: state,
       afterWorkflowContent: state,
     });
+    if (snapshotFailure) throw snapshotFailure.error;
     outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n), () => recorded);
   } catch (error) {
     const stopped = signal.aborted || (error instanceof LiteLLMError && error.kind === "aborted");
     outcome = stopped ? "stopped" : "error";
     const failure = stopped ? undefined : failureOf(error, ctx);
-    const state = snapshot();
+    const state = safeSnapshot();
     try {
       record({
         id: newId("step"),

@@ -56,6 +56,8 @@ export interface App {
   readonly gatewayCheck?: {
     matches(pathAndQuery: string): boolean;
     decide(input: AuthorizeInput): AuthorizeDecision;
+    /** Logs a check that failed inside (it was answered with a denial), once, with the error. */
+    failed(error: unknown): void;
   };
 }
 
@@ -187,6 +189,7 @@ export function createApp(deps: AppDeps): App {
       if (decision.status !== 200) logger.debug("gateway check refused", { status: decision.status, code: decision.reason });
       return decision;
     },
+    failed: (error: unknown) => logger.error("the gateway check failed; it was answered with a denial", { error }),
   };
 
   return {
@@ -205,7 +208,7 @@ export function createApp(deps: AppDeps): App {
           return empty(decision.status, decision.headers);
         } catch (error) {
           // The gateway understands only 200/401/403: an internal failure denies.
-          logger.error("the gateway check failed", { error });
+          gatewayCheck.failed(error);
           return empty(DENIED_ON_FAILURE.status, DENIED_ON_FAILURE.headers);
         }
       }
