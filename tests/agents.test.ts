@@ -3,7 +3,7 @@
  * service on an ephemeral port, with a scripted OpenAI-compatible upstream
  * standing in for the model's answers.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

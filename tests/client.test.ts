@@ -5,7 +5,7 @@
  * message, the /react socket as typed events, and reconnection after a 4401
  * close (fresh token, new init) and after a server-side drop (backoff).
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";

@@ -1,5 +1,5 @@
 /** The README's error-code table and the code's table agree, code for code and status for status. */
-import { test } from "node:test";
+import { test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { defaultCode, ERROR_CODES, type ErrorCode } from "../src/error-codes.ts";

@@ -6,7 +6,7 @@
  * gateway check that fails inside denies and says so in the log, on every
  * runtime's path.
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import type { AgentToolkit } from "../src/agents/agent.ts";

@@ -4,7 +4,7 @@
  * frames from one socket. Each gets the right 4xx or a closed socket, and a
  * well-behaved client keeps being served meanwhile.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { FrameBudget } from "../src/http/react-socket.ts";

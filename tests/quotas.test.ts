@@ -6,7 +6,7 @@
  * the rest. Against the service on an ephemeral port and a scripted upstream.
  * (Across replicas, with PostgreSQL: tests/postgres/quotas.e2e.ts.)
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";
 import type { ReActStep } from "../src/agents/types.ts";

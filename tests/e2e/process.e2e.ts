@@ -14,7 +14,7 @@
  * node:child_process reports a child that exits 0 after handling SIGTERM as
  * (null, "SIGTERM"), which would hide the exit code this test checks.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

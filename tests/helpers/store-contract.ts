@@ -3,7 +3,7 @@
  * (memory and file in `npm test`, PostgreSQL in `npm run test:postgres`).
  * Each test gets a fresh, empty store from the flavour's `open` and closes it.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./node-test.ts";
 import assert from "node:assert/strict";
 import { defaultSettings } from "../../src/agents/settings.ts";
 import type { AgentMeta, ReActStep } from "../../src/agents/types.ts";

@@ -5,7 +5,7 @@
  *
  *   npm run test:postgres
  */
-import { after, before, test } from "node:test";
+import { after, before, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { startScriptedLLM, type ScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/postgres.ts";

@@ -6,7 +6,7 @@
  *
  *   npm run test:postgres
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { StoreUnavailableError } from "../../src/store/agent-store.ts";
 import { openPostgres } from "../../src/store/postgres/connection.ts";
