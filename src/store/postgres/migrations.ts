@@ -91,6 +91,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sockets_by_replica ON $schema.sockets (replica_id);
     `,
   },
+  {
+    version: 3,
+    name: "agents whose row fails its check are set aside",
+    sql: `
+      -- Set when a row fails its check on read: the agent is then left out (404, not listed,
+      -- not counted) and kept for an operator to look at, with why.
+      ALTER TABLE $schema.agents ADD COLUMN quarantined_at timestamptz, ADD COLUMN quarantine_reason text;
+    `,
+  },
 ];
 
 /** Applies the migrations not applied yet; resolves with the versions applied now. */
