@@ -100,6 +100,35 @@ async function rejectsWith(
 }
 
 describe("AgentClient REST", () => {
+  test("pages: listAgentsPage follows nextCursor, listAgents gathers every page; conversation pages what init leaves out", async () => {
+    await withService({ toolkits: () => basicToolkit(), initSteps: 2 }, async (service) => {
+      const client = clientFor(service, () => alice);
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push((await client.createAgent({ modelType: "scripted-model", name: `a${i}` })).id);
+      const first = await client.listAgentsPage({ limit: 2 });
+      assert.deepEqual(first.agents.map((a) => a.id), made.slice(0, 2));
+      assert.ok(first.nextCursor);
+      const second = await client.listAgentsPage({ limit: 2, cursor: first.nextCursor });
+      assert.deepEqual([second.agents.map((a) => a.id), second.nextCursor], [made.slice(2), null]);
+      assert.deepEqual((await client.listAgents()).map((a) => a.id), made);
+
+      const connection = client.connect(made[0]!);
+      await connection.once("init");
+      for (const text of ["one", "two"]) {
+        const complete = connection.once("complete");
+        connection.send(text);
+        await complete;
+      }
+      connection.close();
+      const again = client.connect(made[0]!);
+      const init = await again.once("init");
+      assert.deepEqual([init.steps.length, init.more], [2, true]);
+      const older = await client.conversation(made[0]!, { before: init.steps[0]!.id, limit: 10 });
+      assert.deepEqual([older.steps.map((s) => s.content), older.more], [["one", "echo: one"], false]);
+      again.close();
+    });
+  });
+
   test("every method sends Authorization: Bearer with the token getToken() gives at call time", async () => {
     await withService({ toolkits }, async (service) => {
       const log: Recorded[] = [];

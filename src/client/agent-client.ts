@@ -14,6 +14,8 @@ import { type ReconnectOptions, ReactConnection, type WebSocketLike } from "./re
 import type {
   AgentDetails,
   AgentInfo,
+  AgentPage,
+  ConversationPage,
   AgentSettings,
   CallerInfo,
   CreateAgentInput,
@@ -112,9 +114,40 @@ export class AgentClient {
     return this.#request("GET", options.details ? "/agents/models?details=true" : "/agents/models");
   }
 
-  /** `GET /agents`: the caller's agents (an ADMIN's: everyone's), oldest first. */
+  /** `GET /agents`, every page: the caller's agents (an ADMIN's: everyone's), oldest first. */
   async listAgents(): Promise<AgentInfo[]> {
-    return (await this.#request<{ agents: AgentInfo[] }>("GET", "/agents")).agents;
+    const agents: AgentInfo[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: AgentPage = await this.listAgentsPage(cursor === null ? {} : { cursor });
+      agents.push(...page.agents);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return agents;
+  }
+
+  /** `GET /agents?limit=&cursor=`: one page; pass `nextCursor` back as `cursor` for the next (`null` on the last). */
+  listAgentsPage(options: { limit?: number; cursor?: string } = {}): Promise<AgentPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.cursor !== undefined) query.set("cursor", options.cursor);
+    const search = query.toString();
+    return this.#request("GET", search ? `/agents?${search}` : "/agents");
+  }
+
+  /**
+   * `GET /agents/:id/conversation`: a page of the conversation (root to
+   * HEAD), newest last: the `limit` steps before step `before` (default: the
+   * latest), and whether older ones exist. A socket's `init` carries the
+   * latest steps and says `more` when there are older ones: page them from
+   * its first step.
+   */
+  conversation(agentId: string, options: { before?: string; limit?: number } = {}): Promise<ConversationPage> {
+    const query = new URLSearchParams();
+    if (options.before !== undefined) query.set("before", options.before);
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    const search = query.toString();
+    return this.#request("GET", agentPath(agentId, search ? `/conversation?${search}` : "/conversation"));
   }
 
   /** `POST /agents`. */

@@ -380,9 +380,38 @@ var AgentClient = class {
   listModels(options = {}) {
     return this.#request("GET", options.details ? "/agents/models?details=true" : "/agents/models");
   }
-  /** `GET /agents`: the caller's agents (an ADMIN's: everyone's), oldest first. */
+  /** `GET /agents`, every page: the caller's agents (an ADMIN's: everyone's), oldest first. */
   async listAgents() {
-    return (await this.#request("GET", "/agents")).agents;
+    const agents = [];
+    let cursor = null;
+    do {
+      const page = await this.listAgentsPage(cursor === null ? {} : { cursor });
+      agents.push(...page.agents);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return agents;
+  }
+  /** `GET /agents?limit=&cursor=`: one page; pass `nextCursor` back as `cursor` for the next (`null` on the last). */
+  listAgentsPage(options = {}) {
+    const query = new URLSearchParams();
+    if (options.limit !== void 0) query.set("limit", String(options.limit));
+    if (options.cursor !== void 0) query.set("cursor", options.cursor);
+    const search = query.toString();
+    return this.#request("GET", search ? `/agents?${search}` : "/agents");
+  }
+  /**
+   * `GET /agents/:id/conversation`: a page of the conversation (root to
+   * HEAD), newest last: the `limit` steps before step `before` (default: the
+   * latest), and whether older ones exist. A socket's `init` carries the
+   * latest steps and says `more` when there are older ones: page them from
+   * its first step.
+   */
+  conversation(agentId, options = {}) {
+    const query = new URLSearchParams();
+    if (options.before !== void 0) query.set("before", options.before);
+    if (options.limit !== void 0) query.set("limit", String(options.limit));
+    const search = query.toString();
+    return this.#request("GET", agentPath(agentId, search ? `/conversation?${search}` : "/conversation"));
   }
   /** `POST /agents`. */
   createAgent(input) {
