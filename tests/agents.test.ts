@@ -349,7 +349,7 @@ describe("the /react WebSocket", () => {
       const events = await converse(socket, "still here?");
       assert.equal(stepsOf(events).at(-1)!.content, "echo: still here?");
       socket.sendRaw(JSON.stringify({ type: "message", content: "z".repeat(5000) }));
-      assert.equal((await socket.closed).code, 1009);
+      assert.equal((await socket.closedWithin()).code, 1009);
     });
   });
 
@@ -360,7 +360,7 @@ describe("the /react WebSocket", () => {
       const shortLived = mintToken({ userId: 1, sub: "alice", expiresIn: 1 });
       const socket = await socketFor(service, id, shortLived);
       await socket.waitFor((e) => e.type === "init");
-      const closed = await socket.closed;
+      const closed = await socket.closedWithin();
       assert.deepEqual(closed, { code: 4401, reason: "token expired" });
     });
   });

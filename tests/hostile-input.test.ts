@@ -136,7 +136,7 @@ describe("hostile WebSocket input", () => {
         for (let i = 0; i < 100; i++) flooder.sendRaw(i % 2 ? '{"type":"dance"}' : "{garbage");
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      assert.deepEqual(await flooder.closed, { code: 1008, reason: "too many messages" });
+      assert.deepEqual(await flooder.closedWithin(), { code: 1008, reason: "too many messages" });
       const errors = flooder.events.filter((e) => e.type === "error").length;
       assert.ok(errors > 0 && errors <= 100, `the budget answered at most a burst (${errors} error events) before closing`);
       good.send({ type: "message", content: "are you there?" });

@@ -65,7 +65,7 @@ describe("per-user quotas", () => {
       await Promise.all([a.waitFor((e) => e.type === "init"), b.waitFor((e) => e.type === "init")]);
       const c = await socketFor(service, id);
       assert.equal((await c.waitFor((e) => e.type === "error")).code, "quota_exceeded");
-      assert.equal((await c.closed).code, 1008);
+      assert.equal((await c.closedWithin()).code, 1008);
       assert.ok(!c.events.some((e) => e.type === "init"), "nothing of the agent was sent to it");
       const bobs = await socketFor(service, await createAgent(service, bob), bob);
       await bobs.waitFor((e) => e.type === "init");

@@ -101,7 +101,7 @@ class Exposure {
   /** Every event a socket received, and how it closed (call after it closed). */
   async socket(label: string, socket: TestSocket): Promise<void> {
     for (const event of socket.events) this.add(`ws ${label} ${event.type}`, JSON.stringify(event));
-    const { code, reason } = await socket.closed;
+    const { code, reason } = await socket.closedWithin();
     this.add(`ws ${label} close`, `${code} ${reason}`);
   }
 }

@@ -320,7 +320,7 @@ for (const runtime of RUNTIMES) {
         const oversized = await openSocket(socketUrl(service, id));
         await oversized.waitFor((e) => e.type === "init");
         oversized.sendRaw(JSON.stringify({ type: "message", content: "x".repeat(10_000) }));
-        assert.equal((await oversized.closed).code, 1009, "a frame over MAX_BODY_BYTES closes with 1009");
+        assert.equal((await oversized.closedWithin()).code, 1009, "a frame over MAX_BODY_BYTES closes with 1009");
 
         const bad = await openSocket(socketUrl(service, id));
         bad.sendRaw("{not json");
@@ -339,7 +339,7 @@ for (const runtime of RUNTIMES) {
           await new Promise((resolve) => setTimeout(resolve, 10));
           if (!flooded) bad.sendRaw("{garbage");
         }
-        assert.deepEqual(await bad.closed, { code: 1008, reason: "too many messages" });
+        assert.deepEqual(await bad.closedWithin(), { code: 1008, reason: "too many messages" });
 
         const big = await fetch(`${service.url}/api/agents`, {
           method: "POST",
@@ -385,7 +385,7 @@ for (const runtime of RUNTIMES) {
         const late = await fetch(`${first.url}/api/healthcheck`).then((r) => r.body?.cancel().then(() => r.status), () => "refused");
         assert.ok(late === "refused" || late === 503, `a request during the drain got ${late}`);
         await socket.waitFor((e) => e.type === "complete", { timeoutMs: 15_000 });
-        assert.equal((await socket.closed).code, 1001);
+        assert.equal((await socket.closedWithin()).code, 1001);
         assert.equal(await first.exited, 0);
         const streamed = socket.events.filter((e) => e.type === "delta").map((e) => e.text).join("");
         assert.equal(streamed, answer, "the running turn finished");

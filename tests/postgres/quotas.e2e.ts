@@ -64,7 +64,7 @@ test("one user's agents, open sockets and runs are counted across both replicas"
   await Promise.all([onA.waitFor((e) => e.type === "init"), onB.waitFor((e) => e.type === "init")]);
   const third = await socketOn(a, second);
   assert.equal((await third.waitFor((e) => e.type === "error")).code, "quota_exceeded", "two sockets open, one on each replica");
-  assert.equal((await third.closed).code, 1008);
+  assert.equal((await third.closedWithin()).code, 1008);
 
   upstream.enqueue({ kind: "text", text: "slow ".repeat(40), chunkSize: 5, delayMs: 10 });
   onA.send({ type: "message", content: "a run on A" });

@@ -224,7 +224,7 @@ describe("three replicas, one database", () => {
       watcher.send({ type: "message", content: "again" });
       await watcher.waitFor((e) => e.type === "complete", { from, timeoutMs: 10_000 });
       await watcher.close();
-      await runner.closed;
+      await runner.closedWithin();
     } finally {
       await doomed.stop();
     }
