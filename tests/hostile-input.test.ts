@@ -131,6 +131,7 @@ describe("hostile WebSocket input", () => {
       await good.waitFor((e) => e.type === "init");
       let closed = false;
       void flooder.closed.then(() => (closed = true));
+      const started = Date.now();
       // 5,000 frames in bursts of 100 (a flood, but one the client itself can keep writing).
       for (let burst = 0; burst < 50 && !closed; burst++) {
         for (let i = 0; i < 100; i++) flooder.sendRaw(i % 2 ? '{"type":"dance"}' : "{garbage");
@@ -138,7 +139,9 @@ describe("hostile WebSocket input", () => {
       }
       assert.deepEqual(await flooder.closedWithin(), { code: 1008, reason: "too many messages" });
       const errors = flooder.events.filter((e) => e.type === "error").length;
-      assert.ok(errors > 0 && errors <= 100, `the budget answered at most a burst (${errors} error events) before closing`);
+      // The budget: a burst of 100, refilled at 20 per second while the flood lasted (a slow machine stretches it).
+      const allowed = 100 + Math.ceil(((Date.now() - started) / 1000) * 20);
+      assert.ok(errors > 0 && errors <= allowed, `the budget answered at most a burst and its refill (${errors} error events, at most ${allowed}) before closing`);
       good.send({ type: "message", content: "are you there?" });
       await good.waitFor((e) => e.type === "complete");
       const last = good.events.filter((e) => e.type === "step").at(-1)!.step as { content: string };
