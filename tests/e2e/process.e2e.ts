@@ -238,7 +238,7 @@ for (const runtime of RUNTIMES) {
         const anonymous = await fetch(`${service.url}/api/agents`);
         assert.equal(anonymous.status, 401);
         assert.equal(anonymous.headers.get("www-authenticate"), "Bearer", "RFC 6750 §3.1: no error without credentials");
-        assert.deepEqual(await anonymous.json(), { error: "Unauthorized" });
+        assert.deepEqual(await anonymous.json(), { error: "Unauthorized", code: "unauthorized" });
 
         const id = await createAgent(service);
         const list = await (await fetch(`${service.url}/api/agents`, { headers: bearer(token) })).json() as { agents: { id: string }[] };
@@ -350,7 +350,7 @@ for (const runtime of RUNTIMES) {
         assert.match((await big.json() as { error: string }).error, /larger than 4096 bytes/);
         const broken = await fetch(`${service.url}/api/agents`, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "{nope" });
         assert.equal(broken.status, 400);
-        assert.deepEqual(await broken.json(), { error: "Request body is not valid JSON" });
+        assert.deepEqual(await broken.json(), { error: "Request body is not valid JSON", code: "invalid_json" });
         assert.equal(statusOf(await rawRequest(port, "NOT AN HTTP REQUEST\r\n\r\n")), 400);
         const hugeHeader = statusOf(await rawRequest(port, `GET /api/healthcheck HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`));
         assert.ok(hugeHeader === 431 || hugeHeader === 400, `huge header refused, got ${hugeHeader}`);
