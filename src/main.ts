@@ -48,7 +48,9 @@ async function main(): Promise<Started> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.log.level });
+  // The master key and the JWT secrets are masked by value wherever a line would carry them.
+  const secrets = [...config.auth.secrets, ...(config.litellm.masterKey === undefined ? [] : [config.litellm.masterKey])];
+  const logger = createLogger({ level: config.log.level, secrets });
   for (const warning of config.warnings) logger.warn(warning);
 
   const verifier = new TokenVerifier({
