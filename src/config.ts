@@ -38,6 +38,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
+import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -137,6 +138,8 @@ export interface Config {
     /** Lowest level written. */
     readonly level: LogLevel;
   };
+  /** Metrics, traces and the access log: see config/observability.ts. */
+  readonly observability: ObservabilityConfig;
   /** Things that work but should be fixed, one line each, for the start banner. Never contain a secret. */
   readonly warnings: readonly string[];
 }
@@ -251,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const auth = resolveJwtSecrets(get, files, agentEnv, warnings);
   const storeConfig = parseStoreConfig(get, files.cwd);
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
+  const observability = parseObservabilityConfig(get, host);
+  if (typeof observability === "string") throw new ConfigError(observability);
 
   const config: Config = {
     env: agentEnv,
@@ -274,11 +279,13 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
       tokenCacheSize,
     },
     log: { level: logLevel },
+    observability,
     warnings,
   };
   hideSecretsFromSerialisation(config.litellm, ["masterKey"]);
   hideSecretsFromSerialisation(config.auth, ["secrets"]);
   if (config.agents.databaseUrl !== undefined) hideSecretsFromSerialisation(config.agents, ["databaseUrl"]);
+  if (config.observability.tracing) hideSecretsFromSerialisation(config.observability.tracing, ["headers"]);
   return deepFreeze(config);
 }
 
@@ -321,6 +328,8 @@ export function describeConfig(config: Config, boundPort: number = config.server
       : `agent state ${config.agents.stateDir}`,
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
     `log level ${config.log.level}`,
+    ...(config.observability.metrics ? [`metrics on :${config.observability.metrics.port}/metrics`] : []),
+    ...(config.observability.tracing ? [`traces to ${new URL(config.observability.tracing.url).host} (${config.observability.tracing.protocol})`] : []),
     `AGENT_ENV ${config.env}`,
     ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),
   ].join(", ");

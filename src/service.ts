@@ -18,6 +18,8 @@ import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
 import { readinessRoute } from "./http/readiness-route.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
+import { NO_TELEMETRY, type Telemetry } from "./observability/run-telemetry.ts";
+import { timedStore } from "./observability/store-metrics.ts";
 import type { AgentStore } from "./store/agent-store.ts";
 
 export interface ServiceDeps {
@@ -38,6 +40,10 @@ export interface ServiceDeps {
   readonly limits?: RegistryLimits;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
+  /** Metrics and traces; default: off. */
+  readonly telemetry?: Telemetry;
+  /** Where access-log lines go (one per request, socket open and close); default: none. */
+  readonly accessLog?: Logger;
 }
 
 export interface Service {
@@ -52,9 +58,13 @@ export interface Service {
 
 export function createService(deps: ServiceDeps): Service {
   const { logger, llm, verifier, maxBodyBytes } = deps;
+  const telemetry = deps.telemetry ?? NO_TELEMETRY;
+  const { metrics, tracing } = telemetry;
+  const store = metrics.enabled ? timedStore(deps.store, metrics) : deps.store;
   const bus = deps.bus ?? new LocalEventBus(logger.child({ component: "events" }));
   const registry = new AgentRegistry({
-    store: deps.store,
+    store,
+    telemetry,
     bus,
     llm,
     toolkits: deps.toolkits,
@@ -71,16 +81,19 @@ export function createService(deps: ServiceDeps): Service {
     maxBodyBytes,
     verifier,
     logger,
+    metrics,
+    tracing,
+    ...(deps.accessLog ? { accessLog: deps.accessLog } : {}),
     ...(deps.now ? { now: deps.now } : {}),
-    reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
+    reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes, tracing }, sockets),
     // Fixed paths (/agents/models) before /agents/:id.
     routes: [
-      readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),
+      readinessRoute({ name: store.kind, check: () => store.ping() }, logger),
       modelsRoutes(llm as LiteLLMClient, logger),
       ...(deps.extraRoutes ?? []),
       agentsRoutes({ registry, llm, logger, maxBodyBytes }),
       operatorTypesRoute({ registry }),
     ],
   });
-  return { app, registry, sockets, store: deps.store, bus, close: () => registry.close() };
+  return { app, registry, sockets, store, bus, close: () => registry.close() };
 }

@@ -18,6 +18,8 @@ import type { EventBus } from "../events/event-bus.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { LiteLLMClient } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import { NO_TELEMETRY, RunTelemetry, type Telemetry } from "../observability/run-telemetry.ts";
+import type { RequestOrigin } from "../observability/tracing.ts";
 import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type OrphanedRun } from "../store/agent-store.ts";
 import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
 import type { AgentInfo } from "./events.ts";
@@ -50,6 +52,8 @@ export interface RegistryDeps {
   /** A run's lease (`RUN_LEASE_SECONDS`). Default 15 s. */
   readonly leaseMs?: number;
   readonly limits?: RegistryLimits;
+  /** Run, model and tool metrics and spans; default: off. */
+  readonly telemetry?: Telemetry;
 }
 
 /** Why a turn did not start. */
@@ -59,6 +63,7 @@ interface LocalRun {
   readonly runId: string;
   readonly controller: AbortController;
   readonly agent: LoadedAgent;
+  readonly telemetry: RunTelemetry;
   done: Promise<void>;
   stopping: boolean;
 }
@@ -227,7 +232,13 @@ export class AgentRegistry {
    * replica ("busy"), its owner has as many runs as they may ("quota"), or
    * the service is shutting down.
    */
-  async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
+  async startTurn(
+    agent: StoredAgent,
+    content: string,
+    user: JwtUser,
+    source: "chat" | "feedback" = "chat",
+    origin?: RequestOrigin,
+  ): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
     if (this.#runs.has(agent.id)) return "busy";
     const runId = newId("run");
@@ -254,7 +265,13 @@ export class AgentRegistry {
     }
 
     const controller = new AbortController();
-    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false };
+    const telemetry = new RunTelemetry(this.#deps.telemetry ?? NO_TELEMETRY, {
+      agentId: agent.id,
+      agentName: loaded.meta.name,
+      model: loaded.meta.modelType,
+      ...(origin ? { origin } : {}),
+    });
+    const run: LocalRun = { runId, controller, agent: loaded, telemetry, done: Promise.resolve(), stopping: false };
     this.#runs.set(agent.id, run);
     this.#leases.wake();
     run.done = this.#execute(run, content, user.uid, messageId, source);
@@ -311,7 +328,9 @@ export class AgentRegistry {
   async #execute(run: LocalRun, content: string, uid: number, messageId: string, source: "chat" | "feedback"): Promise<void> {
     const { agent } = run;
     const agentId = agent.id;
-    const logger = this.#deps.logger;
+    // The run's lines carry the id of the request (or socket) that started it.
+    const requestId = run.telemetry.requestId;
+    const logger = requestId === undefined ? this.#deps.logger : this.#deps.logger.child({ requestId });
     const writer = new RunWriter({
       agentId,
       runId: run.runId,
@@ -338,6 +357,7 @@ export class AgentRegistry {
         now: this.#now,
         emit: (event) => writer.emit(event),
         record: (step) => writer.record(step),
+        telemetry: run.telemetry,
       }, content, source);
     } catch (error) {
       // runTurn never rejects; this is a last guard so that a run always ends.
@@ -346,6 +366,7 @@ export class AgentRegistry {
       await writer.settled();
       await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
       this.#runs.delete(agentId);
+      run.telemetry.end(outcome);
       await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
       logger.debug("run ended", { agentId, outcome });
     }
@@ -378,6 +399,7 @@ export class AgentRegistry {
         ...(state !== undefined ? { beforeWorkflowContent: state, afterWorkflowContent: state } : {}),
       };
       if (await this.#store.appendStep(agentId, step, { runId: fence })) {
+        this.#deps.telemetry?.metrics.runEnded("interrupted");
         await this.#publish(agentId, { type: "step", step });
       }
       logger.warn("ended a run whose replica stopped", { agentId, runId: orphan.runId, replicaId: orphan.replicaId });
