@@ -9,29 +9,20 @@
  */
 import process from "node:process";
 import { TokenVerifier } from "./auth.ts";
-import { type Config, ConfigError, describeConfig, loadConfig } from "./config.ts";
+import { ConfigError, describeConfig, loadConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { readinessRoute } from "./http/readiness-route.ts";
-import { playgroundRoutes } from "./http/playground-routes.ts";
-import { devTokenMinter } from "./dev-tokens.ts";
-import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
-import { CatalogError, loadOperatorCatalog } from "./agents/workflow/catalog.ts";
-import { copilotToolkitFactory } from "./agents/workflow/toolkit.ts";
-import { describeDatabase } from "./config/agent-store.ts";
-import { StoreUnavailableError } from "./store/agent-store.ts";
-import { DirectoryLockedError } from "./store/file/dir-lock.ts";
-import { openStore } from "./store/open.ts";
-import { LiteLLMClient } from "./litellm.ts";
 import { describeListenError, npmCommand } from "./listen-error.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger } from "./log.ts";
 import { watchParent } from "./parent-watch.ts";
 import { runtimeName } from "./runtime.ts";
-import { createService } from "./service.ts";
-import { createMetrics, NO_METRICS } from "./observability/metrics.ts";
+import { NO_METRICS } from "./observability/metrics-api.ts";
 import { startMetricsServer } from "./observability/metrics-server.ts";
 import type { Telemetry } from "./observability/run-telemetry.ts";
 import { NO_TRACING } from "./observability/tracing.ts";
 import { type RunningServer, startServer } from "./server/index.ts";
+import { stagedApp } from "./http/staged-app.ts";
+import type { AgentSide } from "./start-agents.ts";
 
 /** Where the service listens, once it does (scripts/demo.ts prints its URLs from it). */
 export interface Started {
@@ -67,23 +58,27 @@ async function main(): Promise<Started> {
   // Metrics and traces only when configured: otherwise nothing is created and the SDK is never loaded.
   const telemetry: Telemetry = {
     metrics: observability.metrics
-      ? createMetrics({ runtime: runtimeName().split(" ")[0]!, cachedTokens: () => verifier.cachedTokens })
+      ? (await import("./observability/metrics.ts")).createMetrics({ runtime: runtimeName().split(" ")[0]!, cachedTokens: () => verifier.cachedTokens })
       : NO_METRICS,
     tracing: observability.tracing ? (await import("./observability/otel-tracing.ts")).createOtelTracing(observability.tracing) : NO_TRACING,
   };
   const accessLog = observability.accessLog ? logger.child({ component: "access" }) : undefined;
-  const agents = config.mode === "all" ? await startAgents(config, verifier, logger, telemetry, accessLog) : undefined;
-  // The gateway check alone depends on nothing: it is ready once it listens.
-  const app = agents?.app ??
-    createApp({
-      apiPrefix: config.server.apiPrefix,
-      maxBodyBytes,
-      verifier,
-      logger,
-      ...telemetry,
-      ...(accessLog ? { accessLog } : {}),
-      routes: [readinessRoute({ name: "none", check: async () => {} }, logger)],
-    });
+  // The healthcheck and the gateway check depend on nothing else: they answer
+  // as soon as the service listens. The agent side loads right after (a
+  // request for it waits until it is there; /api/readyz says 503 until then).
+  let agentSide: Promise<AgentSide> | undefined;
+  let loadAgents: ((side: Promise<AgentSide>) => void) | undefined;
+  const agentsLoaded = config.mode === "all" ? new Promise<AgentSide>((resolve) => (loadAgents = (side) => void side.then(resolve))) : undefined;
+  const front = createApp({
+    apiPrefix: config.server.apiPrefix,
+    maxBodyBytes,
+    verifier,
+    logger,
+    ...telemetry,
+    ...(accessLog ? { accessLog } : {}),
+    routes: agentsLoaded ? [] : [readinessRoute({ name: "none", check: async () => {} }, logger)],
+  });
+  const app = agentsLoaded ? stagedApp(front, agentsLoaded.then((side) => side.app), config.server.apiPrefix) : front;
   const { host, port } = config.server;
   let server;
   try {
@@ -98,6 +93,18 @@ async function main(): Promise<Started> {
   // server.port, not config.server.port: with PORT=0 only the server knows the port it got.
   // The pid, so the service can be stopped by it (`kill <pid>`), whatever started it.
   console.log(`agent-service (${runtimeName()}, pid ${process.pid}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+  if (loadAgents) {
+    agentSide = import("./start-agents.ts").then((module) => module.startAgents(config, verifier, logger, telemetry, accessLog));
+    loadAgents(agentSide);
+    agentSide.then(
+      () => logger.debug("the agent side is loaded"),
+      (error) => {
+        // What startAgents does not explain itself (it exits with a sentence for a bad catalog, a locked directory, an unreachable database).
+        console.error("agent-service: the agent side failed to start", error);
+        process.exit(1);
+      },
+    );
+  }
   let metricsServer: RunningServer | undefined;
   if (observability.metrics) {
     try {
@@ -119,6 +126,7 @@ async function main(): Promise<Started> {
     stopping = true;
     logger.info("shutting down", { signal });
     server.stopAccepting();
+    const agents = await agentSide?.catch(() => undefined);
     if (agents) await agents.drain(config.server.shutdownGraceMs);
     // Idle keep-alive connections would hold a graceful close open: give it a second.
     await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref?.())]);
@@ -136,100 +144,6 @@ async function main(): Promise<Started> {
   // Only then: a service started by hand may outlive its shell on purpose (nohup).
   if (process.env.npm_lifecycle_event) watchParent(() => process.ppid, () => void shutdown("parent exited"));
   return { url: server.url, port: server.port };
-}
-
-/** The playground page, and development tokens where src/dev-tokens.ts allows them. */
-function playgroundOptions(config: Config, logger: Logger) {
-  const mintToken = devTokenMinter(config);
-  return {
-    devMode: mintToken !== undefined,
-    rootRedirect: config.env === "development",
-    logger: logger.child({ component: "playground" }),
-    ...(mintToken ? { mintToken } : {}),
-  };
-}
-
-/** The agent side of the service: LiteLLM client, store, registry, routes and sockets. */
-async function startAgents(config: Config, verifier: TokenVerifier, logger: Logger, telemetry: Telemetry, accessLog: Logger | undefined) {
-  const { litellm } = config;
-  const llm = new LiteLLMClient({
-    baseUrl: litellm.baseUrl,
-    ...(litellm.masterKey === undefined ? {} : { masterKey: litellm.masterKey }),
-    requestTimeoutMs: litellm.requestTimeoutMs,
-    firstTokenTimeoutMs: litellm.firstTokenTimeoutMs,
-    modelCacheTtlMs: litellm.modelCacheTtlMs,
-    maxRetries: litellm.maxRetries,
-    logger: logger.child({ component: "litellm" }),
-  });
-  let catalog;
-  try {
-    catalog = await loadOperatorCatalog({
-      ...(config.copilot.catalogPath ? { path: config.copilot.catalogPath } : {}),
-      ...(config.copilot.catalogUrl ? { dashboardUrl: config.copilot.catalogUrl } : {}),
-    });
-  } catch (error) {
-    if (error instanceof CatalogError) {
-      console.error(`agent-service: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const missing = catalog.missing(DEFAULT_OPERATOR_TYPES);
-  if (missing.length > 0) logger.warn("the operator catalog lacks default allowed operator types", { missing });
-  logger.info("operator catalog loaded", { source: catalog.source, types: catalog.size });
-
-  let opened;
-  try {
-    opened = await openStore(config.agents, logger);
-  } catch (error) {
-    if (error instanceof DirectoryLockedError) {
-      console.error(`agent-service: ${error.message}`);
-      process.exit(1);
-    }
-    if (error instanceof StoreUnavailableError) {
-      console.error(`agent-service: cannot reach the database (${describeDatabase(config.agents.databaseUrl ?? "")}); is it running, and is DATABASE_URL right?`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const { store, bus } = opened;
-  const service = createService({
-    apiPrefix: config.server.apiPrefix,
-    maxBodyBytes: config.server.maxBodyBytes,
-    verifier,
-    logger,
-    llm,
-    store,
-    bus,
-    leaseMs: config.agents.runLeaseMs,
-    limits: config.limits,
-    toolkits: copilotToolkitFactory(catalog),
-    extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
-    telemetry,
-    ...(accessLog ? { accessLog } : {}),
-  });
-  const { app, registry, sockets } = service;
-  logger.info("agent store ready", { store: store.kind, replicaId: registry.replicaId });
-
-  const drain = async (graceMs: number) => {
-    registry.beginShutdown();
-    const running = registry.runningTurns();
-    logger.info("draining agent turns", { running: running.length, graceMs });
-    const turns = Promise.allSettled(running);
-    const grace = new Promise<"timeout">((resolve) => {
-      const timer = setTimeout(() => resolve("timeout"), graceMs);
-      void turns.then(() => clearTimeout(timer));
-    });
-    if ((await Promise.race([turns, grace])) === "timeout") {
-      registry.stopAll();
-      await turns;
-    }
-    sockets.closeAll(1001, "server shutting down");
-    await service.close();
-    await opened.close();
-    llm.close();
-  };
-  return { app, drain };
 }
 
 /** Resolves once the service listens; only scripts/demo.ts reads it. */

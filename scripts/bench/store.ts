@@ -222,7 +222,7 @@ async function benchColdStart(runtimes: Runtime[]): Promise<string> {
     }
     for (const runtime of runtimes) {
       const pair = async (name: string, empty: Record<string, string>, full: Record<string, string>) => {
-        const start = (env: Record<string, string>) => timeToFirst200(runtime, "src/main.ts", "/api/healthcheck", { ...SERVICE_ENV, ...env }, () => []);
+        const start = (env: Record<string, string>) => timeToFirst200(runtime, "src/main.ts", "/api/readyz", { ...SERVICE_ENV, ...env }, () => []);
         const a = await series(() => start(empty));
         const b = await series(() => start(full));
         rows.push([`${runtime} ${name}`, ms(median(a)), ms(median(b)), ms(percentile(b, 90)), (median(b) / median(a)).toFixed(2)]);
@@ -244,7 +244,7 @@ async function benchColdStart(runtimes: Runtime[]): Promise<string> {
   }
   return [
     header(`store: cold start with ${STORED_AGENTS.toLocaleString("en-US")} stored agents`, runtimes),
-    `spawn to the first 200 on the healthcheck; ${COLD_RUNS} starts each after one unmeasured start; the empty store is the baseline (PostgreSQL: a migrated empty schema)`,
+    `spawn to the first 200 on /api/readyz (the store opened and ready; the healthcheck answers before the store is loaded); ${COLD_RUNS} starts each after one unmeasured start; the empty store is the baseline (PostgreSQL: a migrated empty schema)`,
     table(["runtime, store", "empty p50 ms", `${STORED_AGENTS.toLocaleString("en-US")} agents p50 ms`, "p90 ms", "ratio"], rows),
     ...notes,
   ].join("\n");

@@ -13,7 +13,7 @@ import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILU
 import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import { HttpObserver, UNMATCHED_ROUTE } from "../observability/http-observer.ts";
-import { type Metrics, NO_METRICS } from "../observability/metrics.ts";
+import { type Metrics, NO_METRICS } from "../observability/metrics-api.ts";
 import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import type { RateLimiter } from "./rate-limit.ts";

@@ -9,7 +9,7 @@
  */
 import type { Hooks } from "crossws";
 import type { Logger } from "../log.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "./metrics-api.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 import type { RequestOrigin, Tracing } from "./tracing.ts";
 

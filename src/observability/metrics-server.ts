@@ -8,7 +8,7 @@
  */
 import type { App } from "../http/app.ts";
 import { type RunningServer, startServer } from "../server/index.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "./metrics-api.ts";
 
 /** The metrics listener's app: `GET /metrics`, everything else 404. */
 export function metricsApp(metrics: Metrics): App {

@@ -14,7 +14,7 @@
  */
 import type { ChatEvent, ChatRequest, TokenUsage } from "../litellm/types.ts";
 import { LiteLLMError } from "../litellm/errors.ts";
-import { type Metrics, NO_METRICS, type RunEnd } from "./metrics.ts";
+import { type Metrics, NO_METRICS, type RunEnd } from "./metrics-api.ts";
 import { REQUEST_ID_HEADER } from "./request-id.ts";
 import { NO_SPAN, NO_TRACING, type RequestOrigin, type SpanHandle, type Tracing } from "./tracing.ts";
 

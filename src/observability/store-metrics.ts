@@ -7,7 +7,7 @@
  * @module
  */
 import type { AgentStore } from "../store/agent-store.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Metrics } from "./metrics-api.ts";
 
 /** The store's operations (every method of AgentStore); `kind` is a property. */
 const OPERATIONS = [
