@@ -12,10 +12,11 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
 import process from "node:process";
 import { freePort } from "../../scripts/bench/lib.ts";
 import { PROCESS_MASTER_KEY } from "../helpers/service-process.ts";
-import { TEST_SECRET } from "../helpers/tokens.ts";
+import { bearer, TEST_SECRET } from "../helpers/tokens.ts";
 
 export const IMAGE = process.env.AGENT_SERVICE_IMAGE ?? "localhost/agent-service:test";
 const ENGINE = ["--runtime", "runc", "--cgroup-manager=cgroupfs"];
@@ -170,4 +171,15 @@ export async function withContainer(options: ContainerOptions, body: (container:
   } finally {
     await container.remove();
   }
+}
+
+/** Creates an agent (on the scripted model) as the token's user; its id. */
+export async function createAgent(url: string, as: string): Promise<string> {
+  const created = await fetch(`${url}/api/agents`, {
+    method: "POST",
+    headers: { ...bearer(as), "content-type": "application/json" },
+    body: JSON.stringify({ modelType: "scripted-model", name: "container" }),
+  });
+  assert.equal(created.status, 200, await created.clone().text());
+  return (await created.json() as { id: string }).id;
 }
