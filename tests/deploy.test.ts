@@ -237,6 +237,13 @@ describe("Containerfile", () => {
     assert.ok(!image.lines.some((l) => l.startsWith("RUN npm")), "nothing is installed in the image itself");
   });
 
+  test("the image leaves AGENT_STATE_DIR unset (its default is /app/data): AGENT_STORE=postgres refuses to start with it set", () => {
+    const env = instructions("ENV").join(" ");
+    assert.match(env, /\bAGENT_ENV=production\b/);
+    assert.doesNotMatch(env, /\bAGENT_STATE_DIR\b/);
+    assert.ok(image.lines.includes("WORKDIR /app"), "./data is /app/data");
+  });
+
   test("installs from the lockfile", () => {
     assert.ok(instructions("RUN").some((l) => /npm ci\b/.test(l)), "npm ci");
   });

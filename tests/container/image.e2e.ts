@@ -30,7 +30,9 @@ test("the image runs npm start's command as the non-root user node, with AGENT_E
   assert.equal(config.WorkingDir, "/app");
   const start = JSON.parse(readFileSync("package.json", "utf8")).scripts.start as string;
   assert.equal(config.Cmd.join(" "), start);
-  for (const entry of ["AGENT_ENV=production", "NODE_ENV=production", "PORT=3001", "AGENT_STATE_DIR=/app/data"]) assert.ok(config.Env.includes(entry), entry);
+  for (const entry of ["AGENT_ENV=production", "NODE_ENV=production", "PORT=3001"]) assert.ok(config.Env.includes(entry), entry);
+  // Its default (./data = /app/data) serves the file store; set, it would stop AGENT_STORE=postgres from starting.
+  assert.ok(!config.Env.some((entry) => entry.startsWith("AGENT_STATE_DIR=")), "AGENT_STATE_DIR is left unset");
   assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ["3001/tcp"]);
   assert.equal(check?.Test[0], "CMD", "the HEALTHCHECK survived the build (docker format)");
   assert.match(check!.Test.join(" "), /\/api\/healthcheck/);

@@ -110,6 +110,7 @@ describe("the container in production", () => {
       const first = await runContainer({ env, args });
       let id: string;
       try {
+        assert.match(await first.logs(), /agent state \/app\/data,/, "the file store is in the volume");
         id = await createAgent(first.url, erin);
         await turn(first, id, "before the stop");
         assert.equal(await first.stop(), 0, await first.logs());
