@@ -5,52 +5,16 @@
  * on 127.0.0.1, and is reached there), listening on 127.0.0.1 only, with the
  * test secret and master key, waited for until its healthcheck answers.
  *
- * Podman is called as this machine needs it: runc (crun refuses its hybrid
- * cgroups), cgroupfs (no systemd), explicit ulimits (the defaults exceed the
- * machine's hard limits), and no healthcheck timer (it needs systemd; the
- * tests run the image's HEALTHCHECK command with `podman healthcheck run`).
+ * Podman is called as this machine needs it (scripts/container/podman.ts).
  */
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
-import process from "node:process";
+import { randomBytes } from "node:crypto";
 import { freePort } from "../../scripts/bench/lib.ts";
+import { IMAGE, podman, podmanOk, type Ran, RUN_FLAGS } from "../../scripts/container/podman.ts";
 import { PROCESS_MASTER_KEY } from "../helpers/service-process.ts";
 import { bearer, TEST_SECRET } from "../helpers/tokens.ts";
 
-export const IMAGE = process.env.AGENT_SERVICE_IMAGE ?? "localhost/agent-service:test";
-const ENGINE = ["--runtime", "runc", "--cgroup-manager=cgroupfs"];
-const RUN_FLAGS = ["--network", "host", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096", "--health-interval", "disable"];
-
-export interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `podman <args>` (at most `timeoutMs`, then SIGKILL); `env` adds to podman's environment (for `-e NAME`). */
-export function podman(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("podman", [...ENGINE, ...args], { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** `podman <args>`, which must succeed; its stdout, trimmed. */
-export async function podmanOk(args: readonly string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
-  const ran = await podman(args, options);
-  if (ran.code !== 0) throw new Error(`podman ${args.join(" ")} exited ${ran.code}: ${ran.stderr}${ran.stdout}`);
-  return ran.stdout.trim();
-}
+export { IMAGE, podman, podmanOk };
 
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
 
