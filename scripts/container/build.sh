@@ -29,5 +29,11 @@ if [ -n "$cafile" ] && [ "$cafile" != "null" ] && [ -f "$cafile" ]; then
   chmod 0644 "$npmrc"
   trust=(-v "$cafile:/usr/local/etc/machine-ca.crt:ro" -v "$npmrc:/usr/local/etc/npmrc:ro")
 fi
-$PODMAN build --format docker --network host "${trust[@]}" --build-arg "NODE_IMAGE=$base" -f Containerfile -t "$IMAGE" .
+# (npm 10.8.2 can exit 0 after failing to reach the registry, "Exit handler
+# never called!"; the later steps then fail, but the empty install stays in
+# the layer cache: hence the hint.)
+$PODMAN build ${PODMAN_BUILD_FLAGS:-} --format docker --network host "${trust[@]}" --build-arg "NODE_IMAGE=$base" -f Containerfile -t "$IMAGE" . || {
+  echo "build.sh: the build failed; if an npm ci step above printed errors but passed, its layer is cached: run again with PODMAN_BUILD_FLAGS=--no-cache" >&2
+  exit 1
+}
 echo "== built $IMAGE in $(($(date +%s) - start)) s: $($PODMAN image inspect --format '{{.Size}}' "$IMAGE") bytes"

@@ -15,8 +15,10 @@ export const IMAGE = process.env.AGENT_SERVICE_IMAGE ?? "localhost/agent-service
 export const BASE_IMAGE = process.env.NODE_BASE ?? "localhost/agent-service-base/node:20.20-bookworm-slim";
 
 const ENGINE = ["--runtime", "runc", "--cgroup-manager=cgroupfs"];
-/** The flags every `podman run` here needs. */
-export const RUN_FLAGS: readonly string[] = ["--network", "host", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096", "--health-interval", "disable"];
+/** Limits within the machines' hard ones (podman's defaults exceed them): every `podman run` here needs them. */
+export const ULIMIT_FLAGS: readonly string[] = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096"];
+/** The flags a service container here runs with. */
+export const RUN_FLAGS: readonly string[] = ["--network", "host", ...ULIMIT_FLAGS, "--health-interval", "disable"];
 
 export interface Ran {
   readonly code: number | null;

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { IMAGE, podmanOk } from "./podman.ts";
+import { IMAGE, podmanOk, ULIMIT_FLAGS } from "./podman.ts";
 
 interface ImageConfig {
   User: string;
@@ -22,7 +22,7 @@ interface ImageConfig {
 const inspect = async (): Promise<{ Config: ImageConfig; Healthcheck?: { Test: string[] } }> => JSON.parse(await podmanOk(["image", "inspect", IMAGE]))[0];
 
 /** Runs `node -e script` in a throwaway container of the image; its stdout. */
-const inImage = (script: string) => podmanOk(["run", "--rm", "--network", "none", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096", IMAGE, "node", "-e", script]);
+const inImage = (script: string) => podmanOk(["run", "--rm", "--network", "none", ...ULIMIT_FLAGS, IMAGE, "node", "-e", script]);
 
 test("the image runs npm start's command as the non-root user node, with AGENT_ENV=production, port 3001 and a HEALTHCHECK on /api/healthcheck", async () => {
   const { Config: config, Healthcheck: check } = await inspect();

@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { freePort } from "../../scripts/bench/lib.ts";
-import { IMAGE, podman, podmanOk, type Ran, RUN_FLAGS } from "../../scripts/container/podman.ts";
+import { IMAGE, podman, podmanOk, type Ran, RUN_FLAGS, ULIMIT_FLAGS } from "../../scripts/container/podman.ts";
 import { PROCESS_MASTER_KEY } from "../helpers/service-process.ts";
 import { bearer, TEST_SECRET } from "../helpers/tokens.ts";
 
-export { IMAGE, podman, podmanOk };
+export { IMAGE, podman, podmanOk, ULIMIT_FLAGS };
 
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
 

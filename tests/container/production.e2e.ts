@@ -13,7 +13,7 @@ import type { ReActStep } from "../../src/agents/types.ts";
 import { startScriptedLLM, type ScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { openSocket } from "../helpers/socket.ts";
 import { bearer, mintToken } from "../helpers/tokens.ts";
-import { type Container, createAgent, createVolume, IMAGE, podman, runContainer } from "./podman.ts";
+import { type Container, createAgent, createVolume, IMAGE, podman, runContainer, ULIMIT_FLAGS } from "./podman.ts";
 
 const erin = mintToken({ userId: 21, sub: "erin" });
 
@@ -128,7 +128,7 @@ describe("the container in production", () => {
         // a previous life of itself, so it takes the lock over instead of waiting for it to go stale.
         await podman(["kill", "--signal", "KILL", second.name]);
         assert.equal(await second.waitExit(), 137);
-        assert.equal((await podman(["run", "--rm", "-v", `${volume}:/data`, "--network", "none", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=4096:4096", IMAGE, "cat", "/data/LOCK"])).code, 0, "the kill left the LOCK behind");
+        assert.equal((await podman(["run", "--rm", "-v", `${volume}:/data`, "--network", "none", ...ULIMIT_FLAGS, IMAGE, "cat", "/data/LOCK"])).code, 0, "the kill left the LOCK behind");
         const started = Date.now();
         await second.start();
         assert.ok(Date.now() - started < 20_000, "not held up until the lock went stale (30 s)");
