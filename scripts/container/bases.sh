@@ -35,10 +35,18 @@ work=$(mktemp -d /tmp/agent-service-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 
-# apt's own mirror for bookworm (not a host written down here).
-mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' | awk '$2 == "bookworm" && $3 == "main" { print $1; exit }')
+# apt's own mirror for bookworm (not a host written down here); apt lists
+# its sources' targets only once it has fetched their lists.
+bookworm_mirror() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' | awk '$2 == "bookworm" && $3 == "main" { print $1; exit }'
+}
+mirror=$(bookworm_mirror)
 if [ -z "$mirror" ]; then
-  echo "bases.sh: apt has no bookworm main source configured (apt-get update first)" >&2
+  apt-get update -qq
+  mirror=$(bookworm_mirror)
+fi
+if [ -z "$mirror" ]; then
+  echo "bases.sh: apt has no bookworm main source configured" >&2
   exit 1
 fi
 echo "== debootstrap --variant=minbase bookworm ($mirror)" >&2
