@@ -164,6 +164,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     store,
     bus,
     leaseMs: config.agents.runLeaseMs,
+    limits: config.limits,
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
   });

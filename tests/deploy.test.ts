@@ -6,7 +6,7 @@
  * prove here; the image itself is built and run by `npm run test:container`
  * (tests/container/).
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";

@@ -5,7 +5,7 @@
  *
  *   npm run test:container   (builds localhost/agent-service:test first)
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { IMAGE, podmanOk, ULIMIT_FLAGS } from "./podman.ts";

@@ -7,7 +7,7 @@
  *
  *   npm run test:container
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReActStep } from "../../src/agents/types.ts";
 import { startScriptedLLM, type ScriptedLLM } from "../fixtures/scripted-llm.ts";

@@ -5,7 +5,7 @@
  * container (tests/container/nginx.e2e.ts). Only the ports, the upstream
  * address and the file locations are changed for the test.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./node-test.ts";
 import assert from "node:assert/strict";
 import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest } from "node:http";
 import { readFile } from "node:fs/promises";

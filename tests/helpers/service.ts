@@ -44,6 +44,7 @@ export interface TestServiceOptions {
   bus?: EventBus;
   leaseMs?: number;
   limits?: RegistryLimits;
+  initSteps?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -68,6 +69,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.initSteps ? { initSteps: options.initSteps } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
