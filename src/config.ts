@@ -39,6 +39,7 @@ import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
 import { type Limits, parseLimits } from "./config/limits.ts";
+import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -140,6 +141,8 @@ export interface Config {
     /** Lowest level written. */
     readonly level: LogLevel;
   };
+  /** Metrics, traces and the access log: see config/observability.ts. */
+  readonly observability: ObservabilityConfig;
   /** Things that work but should be fixed, one line each, for the start banner. Never contain a secret. */
   readonly warnings: readonly string[];
 }
@@ -256,6 +259,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
   const limits = parseLimits(get);
   if (typeof limits === "string") throw new ConfigError(limits);
+  const observability = parseObservabilityConfig(get, host);
+  if (typeof observability === "string") throw new ConfigError(observability);
 
   const config: Config = {
     env: agentEnv,
@@ -280,11 +285,13 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
       tokenCacheSize,
     },
     log: { level: logLevel },
+    observability,
     warnings,
   };
   hideSecretsFromSerialisation(config.litellm, ["masterKey"]);
   hideSecretsFromSerialisation(config.auth, ["secrets"]);
   if (config.agents.databaseUrl !== undefined) hideSecretsFromSerialisation(config.agents, ["databaseUrl"]);
+  if (config.observability.tracing) hideSecretsFromSerialisation(config.observability.tracing, ["headers"]);
   return deepFreeze(config);
 }
 
@@ -327,6 +334,8 @@ export function describeConfig(config: Config, boundPort: number = config.server
       : `agent state ${config.agents.stateDir}`,
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
     `log level ${config.log.level}`,
+    ...(config.observability.metrics ? [`metrics on :${config.observability.metrics.port}/metrics`] : []),
+    ...(config.observability.tracing ? [`traces to ${new URL(config.observability.tracing.url).host} (${config.observability.tracing.protocol})`] : []),
     `AGENT_ENV ${config.env}`,
     ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),
   ].join(", ");

@@ -20,6 +20,7 @@ import {
   type ToolCall,
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import type { RunTelemetry } from "../observability/run-telemetry.ts";
 import { setImmediate } from "node:timers";
 import type { AgentEvent, LoadedAgent } from "./agent.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
@@ -41,6 +42,8 @@ export interface RunContext {
   record(step: ReActStep): void;
   /** Bounds of this run (each absent: none). */
   readonly limits?: RunLimits;
+  /** Records the run's model and tool calls (metrics, spans); none in tests that do not look. */
+  readonly telemetry?: RunTelemetry;
 }
 
 /** What a run may grow to. */
@@ -273,15 +276,8 @@ async function modelCalls(
     let text = "";
     const calls: ToolCall[] = [];
     let usage: TokenUsage | undefined;
-    for await (
-      const event of ctx.llm.chat({
-        model: agent.meta.modelType,
-        messages: buildMessages(agent),
-        tools: chatTools,
-        signal,
-        user: String(ctx.uid),
-      })
-    ) {
+    const request = { model: agent.meta.modelType, messages: buildMessages(agent), tools: chatTools, signal, user: String(ctx.uid) };
+    for await (const event of ctx.telemetry ? ctx.telemetry.chat(ctx.llm, request) : ctx.llm.chat(request)) {
       if (event.type === "text") {
         text += event.text;
         if (text.length > maxStepChars) {
@@ -349,6 +345,11 @@ async function modelCalls(
 }
 
 function callTool(ctx: RunContext, byName: Map<string, Tool>, call: ToolCall, timeoutMs: number) {
+  const run = () => runCall(ctx, byName, call, timeoutMs);
+  return ctx.telemetry ? ctx.telemetry.tool(call.name, byName.has(call.name), call.id, run) : run();
+}
+
+function runCall(ctx: RunContext, byName: Map<string, Tool>, call: ToolCall, timeoutMs: number) {
   const tool = byName.get(call.name);
   if (!tool) {
     return { output: `[ERROR] Unknown tool "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}`, isError: true };

@@ -18,6 +18,8 @@ import type { EventBus } from "../events/event-bus.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { LiteLLMClient } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import { NO_TELEMETRY, RunTelemetry, type Telemetry } from "../observability/run-telemetry.ts";
+import type { RequestOrigin } from "../observability/tracing.ts";
 import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type OrphanedRun } from "../store/agent-store.ts";
 import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
 import type { AgentInfo } from "./events.ts";
@@ -47,6 +49,8 @@ export interface RegistryDeps {
   /** A run's lease (`RUN_LEASE_SECONDS`). Default 15 s. */
   readonly leaseMs?: number;
   readonly limits?: RegistryLimits;
+  /** Run, model and tool metrics and spans; default: off. */
+  readonly telemetry?: Telemetry;
 }
 
 /** Why a turn did not start (`full`: the agent's history has as many steps as it may). */
@@ -58,6 +62,7 @@ interface LocalRun {
   readonly stepCount: number;
   readonly controller: AbortController;
   readonly agent: LoadedAgent;
+  readonly telemetry: RunTelemetry;
   done: Promise<void>;
   stopping: boolean;
 }
@@ -251,7 +256,13 @@ export class AgentRegistry {
    * replica ("busy"), its owner has as many runs as they may ("quota"), or
    * the service is shutting down.
    */
-  async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
+  async startTurn(
+    agent: StoredAgent,
+    content: string,
+    user: JwtUser,
+    source: "chat" | "feedback" = "chat",
+    origin?: RequestOrigin,
+  ): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
     if (this.#runs.has(agent.id)) return "busy";
     // A run adds at least a user step and an answer.
@@ -281,7 +292,13 @@ export class AgentRegistry {
     }
 
     const controller = new AbortController();
-    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false, stepCount: agent.stepCount };
+    const telemetry = new RunTelemetry(this.#deps.telemetry ?? NO_TELEMETRY, {
+      agentId: agent.id,
+      agentName: loaded.meta.name,
+      model: loaded.meta.modelType,
+      ...(origin ? { origin } : {}),
+    });
+    const run: LocalRun = { runId, controller, agent: loaded, telemetry, done: Promise.resolve(), stopping: false, stepCount: agent.stepCount };
     this.#runs.set(agent.id, run);
     this.#leases.wake();
     run.done = this.#execute(run, content, user.uid, messageId, source);
@@ -371,7 +388,9 @@ export class AgentRegistry {
   async #execute(run: LocalRun, content: string, uid: number, messageId: string, source: "chat" | "feedback"): Promise<void> {
     const { agent } = run;
     const agentId = agent.id;
-    const logger = this.#deps.logger;
+    // The run's lines carry the id of the request (or socket) that started it.
+    const requestId = run.telemetry.requestId;
+    const logger = requestId === undefined ? this.#deps.logger : this.#deps.logger.child({ requestId });
     const writer = new RunWriter({
       agentId,
       runId: run.runId,
@@ -399,6 +418,7 @@ export class AgentRegistry {
         emit: (event) => writer.emit(event),
         record: (step) => writer.record(step),
         limits: this.#runLimits(run.stepCount),
+        telemetry: run.telemetry,
       }, content, source);
     } catch (error) {
       // runTurn never rejects; this is a last guard so that a run always ends.
@@ -407,6 +427,7 @@ export class AgentRegistry {
       await writer.settled();
       await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
       this.#runs.delete(agentId);
+      run.telemetry.end(outcome);
       await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
       logger.debug("run ended", { agentId, outcome });
     }
@@ -439,6 +460,7 @@ export class AgentRegistry {
         ...(state !== undefined ? { beforeWorkflowContent: state, afterWorkflowContent: state } : {}),
       };
       if (await this.#store.appendStep(agentId, step, { runId: fence })) {
+        this.#deps.telemetry?.metrics.runEnded("interrupted");
         await this.#publish(agentId, { type: "step", step });
       }
       logger.warn("ended a run whose replica stopped", { agentId, runId: orphan.runId, replicaId: orphan.replicaId });
