@@ -3,7 +3,8 @@
  * start; a read-only root filesystem with only the state directory writable
  * works; the service runs as the non-root user; the file store's data
  * survives a new container on the same volume, and a restart after a kill
- * (the lock held by pid 1 on the same host is taken over).
+ * (the lock, held from the killed container's pid namespace, is taken over
+ * once it has gone unrefreshed for two refresh periods: about 12 s).
  *
  *   npm run test:container
  */
@@ -124,8 +125,10 @@ describe("the container in production", () => {
         await turn(second, id, "before the kill");
         const lock = await second.exec(["cat", "/app/data/LOCK"]);
         assert.equal(JSON.parse(lock.stdout).pid, 1, "the lock names pid 1");
-        // SIGKILL: no release. The same container started again is pid 1 on the same host,
-        // a previous life of itself, so it takes the lock over instead of waiting for it to go stale.
+        // SIGKILL: no release. The container started again is pid 1 on the same host but in a new
+        // pid namespace, where the old pid 1 cannot be checked: it takes the lock over once the lock
+        // has gone unrefreshed for ~12 s (a live holder would have refreshed it), not after the 30 s
+        // a holder on another host gets.
         await podman(["kill", "--signal", "KILL", second.name]);
         assert.equal(await second.waitExit(), 137);
         assert.equal((await podman(["run", "--rm", "-v", `${volume}:/data`, "--network", "none", ...ULIMIT_FLAGS, IMAGE, "cat", "/data/LOCK"])).code, 0, "the kill left the LOCK behind");
