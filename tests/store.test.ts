@@ -7,7 +7,7 @@
  */
 import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -16,7 +16,7 @@ import process from "node:process";
 import { defaultSettings } from "../src/agents/settings.ts";
 import { createLogger, type Logger, silentLogger } from "../src/log.ts";
 import { FileAgentStore } from "../src/store/file/file-store.ts";
-import { DirectoryLockedError } from "../src/store/file/dir-lock.ts";
+import { DirectoryLockedError, lockDirectory } from "../src/store/file/dir-lock.ts";
 import { MemoryAgentStore } from "../src/store/memory-store.ts";
 import { meta, richStep, step, storeContract } from "./helpers/store-contract.ts";
 
@@ -259,6 +259,28 @@ describe("FileAgentStore", () => {
       assert.ok((await stat(join(dir, "LOCK"))).isFile());
       assert.equal(JSON.parse(await readFile(join(dir, "LOCK"), "utf8")).pid, process.pid);
       await store.close();
+    }));
+
+  test("a lock held from another pid namespace on this host (another container) is refused while refreshed, taken over once not", () =>
+    withDir(async (dir) => {
+      const path = join(dir, "LOCK");
+      // pid 1 of another namespace: a container beside this process on the host network, or this one's previous life.
+      await writeFile(path, JSON.stringify({ pid: 1, host: hostname(), pidns: "pid:[1]" }));
+      const refreshMs = 200;
+      const refresher = setInterval(() => {
+        const now = new Date();
+        void utimes(path, now, now).catch(() => {});
+      }, refreshMs);
+      try {
+        await assert.rejects(lockDirectory(dir, { refreshMs }), DirectoryLockedError, "a live holder refreshes it: refused");
+      } finally {
+        clearInterval(refresher);
+      }
+      assert.equal(JSON.parse(await readFile(path, "utf8")).pid, 1, "the holder's lock is left alone");
+      // No longer refreshed (its holder was killed): taken over after two refresh periods and a bit.
+      const lock = await lockDirectory(dir, { refreshMs });
+      assert.equal(JSON.parse(await readFile(path, "utf8")).pid, process.pid);
+      await lock.release();
     }));
 
   test("open creates a missing directory, parents included", () =>

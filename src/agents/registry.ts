@@ -85,6 +85,7 @@ export class AgentRegistry {
   readonly #store: AgentStore;
   readonly #bus: EventBus;
   readonly #now: () => number;
+  #lastCreatedMs = 0;
   readonly #runs = new Map<string, LocalRun>();
   /** Sockets open here, counted in the store for their owners. */
   readonly #sockets = new Set<string>();
@@ -185,13 +186,16 @@ export class AgentRegistry {
 
   /** Creates an agent owned by `owner`; undefined when the owner has as many as they may. */
   async create(owner: JwtUser, fields: { modelType: string; name?: string; settings?: SettingsPatch }): Promise<StoredAgent | undefined> {
+    // Lists are oldest first by createdAt (ties by id): agents created within
+    // one millisecond on this replica still list in the order they were made.
+    this.#lastCreatedMs = Math.max(this.#now(), this.#lastCreatedMs + 1);
     const meta: AgentMeta = {
       id: crypto.randomUUID(),
       ownerUid: owner.uid,
       ownerName: owner.name,
       name: fields.name ?? "Bob",
       modelType: fields.modelType,
-      createdAt: new Date(this.#now()).toISOString(),
+      createdAt: new Date(this.#lastCreatedMs).toISOString(),
       settings: applySettings(defaultSettings(), fields.settings ?? {}),
     };
     const max = bound(this.#deps.limits?.maxAgentsPerUser);

@@ -4,15 +4,27 @@
  * process on the same directory must refuse to start.
  *
  * Node has no file locks (flock), so the lock is a file created with
- * O_EXCL holding the holder's pid and host, whose modification time the
- * holder refreshes every few seconds. A lock is taken over when its holder
- * is a dead process on this host, or when it has not been refreshed for
- * `staleMs` (its holder died elsewhere, e.g. a previous pod that mounted the
- * same volume).
+ * O_EXCL holding the holder's pid, host and (on Linux) pid namespace, whose
+ * modification time the holder refreshes every few seconds. A lock is taken
+ * over when:
+ * - its holder is a dead process on this host, in this pid namespace (our
+ *   own pid there is a previous life of this process, e.g. pid 1 of a
+ *   container restarted in the same namespace);
+ * - its holder is on this host in another pid namespace (another container,
+ *   or a previous life of this one: a restarted container gets a new
+ *   namespace; with host networking every container has the host's name), where
+ *   its pid cannot be checked: when it has not been refreshed for two refresh
+ *   periods and a bit (the same clock, so the age is exact). A live holder
+ *   refreshes it: a second container on the same volume is refused, not let in;
+ * - else when it has not been refreshed for `staleMs` (its holder died
+ *   elsewhere, e.g. a previous pod that mounted the same volume).
+ * A lock whose holder cannot be checked and is fresh is watched until one of
+ * those is true: refreshed meanwhile, its holder is alive and the open is
+ * refused; never refreshed, it is taken over.
  *
  * @module
  */
-import { open, readFile, stat, unlink, utimes } from "node:fs/promises";
+import { open, readFile, readlink, stat, unlink, utimes } from "node:fs/promises";
 import { hostname } from "node:os";
 import process from "node:process";
 import { errorCode } from "./fs-util.ts";
@@ -32,7 +44,21 @@ const heldHere = new Set<string>();
 interface Holder {
   pid: number;
   host: string;
+  /** Linux: the pid namespace, e.g. "pid:[4026531836]"; absent elsewhere (and in locks written before it was recorded). */
+  pidns?: string;
 }
+
+/** This process's pid namespace, where /proc says it (Linux). */
+async function pidNamespace(): Promise<string | undefined> {
+  try {
+    return await readlink("/proc/self/ns/pid");
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mtimeOf = async (path: string) => (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs;
 
 function alive(pid: number): boolean {
   try {
@@ -52,7 +78,10 @@ export async function lockDirectory(
   const path = `${dir}/LOCK`;
   const staleMs = options.staleMs ?? 30_000;
   const refreshMs = options.refreshMs ?? 5_000;
-  const me: Holder = { pid: process.pid, host: hostname() };
+  const pidns = await pidNamespace();
+  const me: Holder = { pid: process.pid, host: hostname(), ...(pidns ? { pidns } : {}) };
+  // How long a holder that cannot be checked by pid (another pid namespace on this host) may go unrefreshed and be alive.
+  const unrefreshedMs = 2 * refreshMs + 2_000;
 
   for (let attempt = 0; ; attempt++) {
     try {
@@ -76,11 +105,22 @@ export async function lockDirectory(
     } catch {
       holder = undefined;
     }
-    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs;
-    // Our own pid on our host is a previous life of this process (a container's pid 1), unless this process holds it now.
-    const deadHere = holder !== undefined && holder.host === me.host &&
-      (holder.pid === me.pid ? !heldHere.has(path) : !alive(holder.pid));
-    if (!deadHere && age < staleMs) throw await lockedError(path, dir);
+    const mtime = await mtimeOf(path);
+    const sameHost = holder !== undefined && holder.host === me.host;
+    const checkable = sameHost && (holder!.pidns === undefined || me.pidns === undefined || holder!.pidns === me.pidns);
+    if (checkable) {
+      const dead = holder!.pid === me.pid ? !heldHere.has(path) : !alive(holder!.pid);
+      if (!dead && Date.now() - mtime < staleMs) throw await lockedError(path, dir);
+    } else {
+      // Watch the lock: a live holder refreshes it within refreshMs.
+      const deadAfter = sameHost ? unrefreshedMs : staleMs;
+      while (Date.now() - mtime < deadAfter) {
+        await sleep(Math.min(500, refreshMs / 4, deadAfter - (Date.now() - mtime)));
+        const now = await mtimeOf(path);
+        if (now === 0) break; // released meanwhile: take it
+        if (now !== mtime) throw await lockedError(path, dir);
+      }
+    }
     await unlink(path).catch(() => {});
   }
 
