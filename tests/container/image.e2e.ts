@@ -24,7 +24,7 @@ const inspect = async (): Promise<{ Config: ImageConfig; Healthcheck?: { Test: s
 /** Runs `node -e script` in a throwaway container of the image; its stdout. */
 const inImage = (script: string) => podmanOk(["run", "--rm", "--network", "none", ...ULIMIT_FLAGS, IMAGE, "node", "-e", script]);
 
-test("the image runs npm start's command as the non-root user node, with AGENT_ENV=production, port 3001 and a HEALTHCHECK on /api/healthcheck", async () => {
+test("the image runs npm start's command as the non-root user node, with AGENT_ENV=production, port 3001 and a HEALTHCHECK on /api/readyz (ready, not only alive)", async () => {
   const { Config: config, Healthcheck: check } = await inspect();
   assert.equal(config.User, "node");
   assert.equal(config.WorkingDir, "/app");
@@ -35,7 +35,7 @@ test("the image runs npm start's command as the non-root user node, with AGENT_E
   assert.ok(!config.Env.some((entry) => entry.startsWith("AGENT_STATE_DIR=")), "AGENT_STATE_DIR is left unset");
   assert.deepEqual(Object.keys(config.ExposedPorts ?? {}), ["3001/tcp"]);
   assert.equal(check?.Test[0], "CMD", "the HEALTHCHECK survived the build (docker format)");
-  assert.match(check!.Test.join(" "), /\/api\/healthcheck/);
+  assert.match(check!.Test.join(" "), /\/api\/readyz/);
   assert.equal(await inImage("process.stdout.write(String(process.getuid()))"), "1000", "node is uid 1000, not root");
 });
 

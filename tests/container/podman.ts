@@ -53,7 +53,7 @@ export interface Container {
   remove(): Promise<void>;
 }
 
-/** Runs the image detached and (by default) waits until `/api/healthcheck` answers 200, at most 60 s. */
+/** Runs the image detached and (by default) waits until `/api/readyz` answers 200 (ready to serve), at most 60 s. */
 export async function runContainer(options: ContainerOptions = {}): Promise<Container> {
   const port = await freePort();
   const name = unique("agent-service-test");
@@ -110,19 +110,19 @@ async function running(name: string): Promise<boolean> {
   return (await podman(["inspect", "--format", "{{.State.Running}}", name])).stdout.trim() === "true";
 }
 
-/** Polls `/api/healthcheck` until 200 (at most 60 s); fails at once, with the logs, if the container stops. */
+/** Polls `/api/readyz` until 200 (at most 60 s); fails at once, with the logs, if the container stops. */
 async function waitHealthy(container: Container): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (let i = 0; ; i++) {
     try {
-      const response = await fetch(`${container.url}/api/healthcheck`);
+      const response = await fetch(`${container.url}/api/readyz`);
       await response.body?.cancel();
       if (response.ok) return;
     } catch {
       // starting
     }
     if (i % 10 === 9 && !(await running(container.name))) throw new Error(`the container stopped: ${await container.logs()}`);
-    if (Date.now() > deadline) throw new Error(`the container did not answer its healthcheck: ${await container.logs()}`);
+    if (Date.now() > deadline) throw new Error(`the container did not become ready (/api/readyz): ${await container.logs()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
