@@ -38,6 +38,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
+import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -97,6 +98,8 @@ export interface Config {
   };
   /** Agent persistence: see config/agent-store.ts. */
   readonly agents: StoreConfig;
+  /** The platform's daily limits per user: see config/usage-limits.ts. */
+  readonly usage: UsageLimitsConfig;
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
     /** `LITELLM_BASE_URL`: an http(s) URL without credentials, query, fragment or trailing "/". */
@@ -251,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const auth = resolveJwtSecrets(get, files, agentEnv, warnings);
   const storeConfig = parseStoreConfig(get, files.cwd);
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
+  const usageLimits = parseUsageLimits(get);
+  if (typeof usageLimits === "string") throw new ConfigError(usageLimits);
 
   const config: Config = {
     env: agentEnv,
@@ -264,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
         parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
     },
     agents: storeConfig,
+    usage: usageLimits,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
@@ -320,6 +326,7 @@ export function describeConfig(config: Config, boundPort: number = config.server
       ? `agent store ${describeDatabase(config.agents.databaseUrl!)} schema ${config.agents.databaseSchema}`
       : `agent state ${config.agents.stateDir}`,
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
+    ...[describeUsageLimits(config.usage)].filter((part) => part !== undefined),
     `log level ${config.log.level}`,
     `AGENT_ENV ${config.env}`,
     ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),

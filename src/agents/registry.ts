@@ -22,7 +22,9 @@ import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type
 import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
 import type { AgentInfo } from "./events.ts";
 import { LeaseKeeper } from "./leases.ts";
-import { newId, type RunOutcome, runTurn } from "./react-loop.ts";
+import { DailyLimiter, type DailyLimits, type LimitReached } from "../usage/daily-limits.ts";
+import { addCounts, countsOfStep, totalsOf, zeroCounts } from "../usage/totals.ts";
+import { newId, type RunLimit, type RunOutcome, runTurn } from "./react-loop.ts";
 import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
 import type { AgentMeta, ReActStep, StoredAgent } from "./types.ts";
@@ -36,6 +38,8 @@ export interface RegistryLimits {
   readonly maxAgentsPerUser?: number;
   /** Runs one user may have going at once (across replicas). */
   readonly maxRunsPerUser?: number;
+  /** Tokens and USD one user may spend per UTC day (`USER_DAILY_TOKEN_LIMIT`, `USER_DAILY_COST_LIMIT_USD`), across replicas. */
+  readonly daily?: DailyLimits;
 }
 
 export interface RegistryDeps {
@@ -52,8 +56,13 @@ export interface RegistryDeps {
   readonly limits?: RegistryLimits;
 }
 
+/** A turn refused because the user reached a daily limit: which, and when it resets. */
+export interface DailyLimitRefusal extends LimitReached {
+  readonly reason: "daily_limit";
+}
+
 /** Why a turn did not start. */
-export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing";
+export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing" | DailyLimitRefusal;
 
 interface LocalRun {
   readonly runId: string;
@@ -75,6 +84,8 @@ export interface AgentSnapshot {
 export class AgentRegistry {
   readonly replicaId: string;
   readonly leaseMs: number;
+  /** The platform's daily limits per user, on the store's totals. */
+  readonly limiter: DailyLimiter;
   readonly #deps: RegistryDeps;
   readonly #store: AgentStore;
   readonly #bus: EventBus;
@@ -91,6 +102,7 @@ export class AgentRegistry {
     this.#now = deps.now ?? Date.now;
     this.replicaId = deps.replicaId ?? newId("replica");
     this.leaseMs = deps.leaseMs ?? 15_000;
+    this.limiter = new DailyLimiter((query) => deps.store.dailyUsage(query), deps.limits?.daily ?? {}, this.#now);
     this.#leases = new LeaseKeeper({
       store: deps.store,
       logger: deps.logger,
@@ -224,12 +236,15 @@ export class AgentRegistry {
 
   /**
    * Starts a turn here, in the background, unless the agent has a run on any
-   * replica ("busy"), its owner has as many runs as they may ("quota"), or
-   * the service is shutting down.
+   * replica ("busy"), its owner has as many runs as they may ("quota"), the
+   * user reached a daily limit (a {@link DailyLimitRefusal}: no model call is
+   * made), or the service is shutting down.
    */
   async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
     if (this.#runs.has(agent.id)) return "busy";
+    const reached = await this.limiter.check(user.uid);
+    if (reached) return { reason: "daily_limit", ...reached };
     const runId = newId("run");
     const messageId = newId("msg");
     const max = this.#deps.limits?.maxRunsPerUser;
@@ -315,6 +330,7 @@ export class AgentRegistry {
     const writer = new RunWriter({
       agentId,
       runId: run.runId,
+      uid,
       store: this.#store,
       bus: this.#bus,
       logger,
@@ -324,6 +340,7 @@ export class AgentRegistry {
       },
     });
     let outcome: RunOutcome = "error";
+    const used = zeroCounts();
     try {
       // Only the current run's events are kept for sockets that reconnect.
       const first = await this.#bus.publish(agentId, { type: "state", state: "GENERATING" }).catch(() => undefined);
@@ -337,7 +354,12 @@ export class AgentRegistry {
         logger,
         now: this.#now,
         emit: (event) => writer.emit(event),
-        record: (step) => writer.record(step),
+        record: (step) => {
+          const counts = countsOfStep(step);
+          if (counts) addCounts(used, counts);
+          writer.record(step);
+        },
+        ...(this.limiter.active ? { limitReached: () => this.#limitReached(writer, uid) } : {}),
       }, content, source);
     } catch (error) {
       // runTurn never rejects; this is a last guard so that a run always ends.
@@ -346,8 +368,21 @@ export class AgentRegistry {
       await writer.settled();
       await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
       this.#runs.delete(agentId);
-      await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
+      await this.#publish(agentId, { type: "complete", state: "AVAILABLE", usage: totalsOf(used) });
       logger.debug("run ended", { agentId, outcome });
+    }
+  }
+
+  /** Whether the user's daily limit stops the run here, on the store's totals once the run's steps are stored. */
+  async #limitReached(writer: RunWriter, uid: number): Promise<RunLimit | undefined> {
+    await writer.settled();
+    try {
+      const reached = await this.limiter.check(uid);
+      return reached && { message: reached.message, code: "quota_exceeded", retryAfterMs: reached.retryAfterMs };
+    } catch (error) {
+      // The store will refuse the run's next step anyway if it is down; a read that failed does not stop the run.
+      this.#deps.logger.warn("could not read the user's daily usage; the run goes on", { uid, error });
+      return undefined;
     }
   }
 

@@ -276,6 +276,9 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       else if (started === "closing") sendError(peer, "Service is shutting down", "service_shutting_down");
       else if (started === "quota") sendError(peer, "You have as many runs going as you may; wait for one to finish", "quota_exceeded");
       else if (started === "missing") sendError(peer, "Agent not found", "agent_not_found");
+      else if (typeof started === "object") {
+        sendFrame(peer, { type: "error", error: started.message, code: "quota_exceeded", resetsAt: started.resetsAt, retryAfterMs: started.retryAfterMs });
+      }
     }
   };
 }
