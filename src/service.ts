@@ -16,6 +16,7 @@ import { modelsRoutes } from "./http/models-routes.ts";
 import { operatorTypesRoute } from "./http/operator-types-route.ts";
 import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
 import { readinessRoute } from "./http/readiness-route.ts";
+import { usageRoutes } from "./http/usage-routes.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
 import type { AgentStore } from "./store/agent-store.ts";
@@ -73,11 +74,12 @@ export function createService(deps: ServiceDeps): Service {
     logger,
     ...(deps.now ? { now: deps.now } : {}),
     reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
-    // Fixed paths (/agents/models) before /agents/:id.
+    // Fixed paths (/agents/models, /agents/usage) before /agents/:id.
     routes: [
       readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),
       modelsRoutes(llm as LiteLLMClient, logger),
       ...(deps.extraRoutes ?? []),
+      usageRoutes({ registry, store: deps.store, ...(deps.now ? { now: deps.now } : {}) }),
       agentsRoutes({ registry, llm, logger, maxBodyBytes }),
       operatorTypesRoute({ registry }),
     ],
