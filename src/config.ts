@@ -38,6 +38,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
+import { type Limits, parseLimits } from "./config/limits.ts";
 import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
 
 export { parseHocon } from "./hocon.ts";
@@ -98,6 +99,8 @@ export interface Config {
   };
   /** Agent persistence: see config/agent-store.ts. */
   readonly agents: StoreConfig;
+  /** What one user may take: see config/limits.ts. */
+  readonly limits: Limits;
   /** The platform's daily limits per user: see config/usage-limits.ts. */
   readonly usage: UsageLimitsConfig;
   /** The LiteLLM proxy the agents talk to. */
@@ -254,6 +257,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const auth = resolveJwtSecrets(get, files, agentEnv, warnings);
   const storeConfig = parseStoreConfig(get, files.cwd);
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
+  const limits = parseLimits(get);
+  if (typeof limits === "string") throw new ConfigError(limits);
   const usageLimits = parseUsageLimits(get);
   if (typeof usageLimits === "string") throw new ConfigError(usageLimits);
 
@@ -269,6 +274,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
         parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
     },
     agents: storeConfig,
+    limits,
     usage: usageLimits,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },

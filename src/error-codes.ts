@@ -32,8 +32,14 @@ export const ERROR_CODES = {
   unsupported_media_type: 415,
   /** The socket endpoint needs a WebSocket upgrade. */
   upgrade_required: 426,
-  /** A per-user limit was reached (agents, sockets, runs, requests, tokens or cost per day). */
+  /** A per-user limit was reached (agents, sockets, runs, tokens or cost per day). */
   quota_exceeded: 429,
+  /** Too many requests from this user in a short time; `Retry-After` says when to retry. */
+  too_many_requests: 429,
+  /** The agent's history has as many steps as it may: clear it or start a new agent (socket only). */
+  history_full: 409,
+  /** The model's answer was longer than MAX_STEP_CHARS (socket only; in the run's last step). */
+  answer_too_long: 502,
   /** LiteLLM (or a provider behind it) is rate limiting. */
   rate_limited: 429,
   /** The user's LiteLLM budget is spent. */

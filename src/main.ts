@@ -165,6 +165,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     bus,
     leaseMs: config.agents.runLeaseMs,
     limits: {
+      ...config.limits,
       daily: {
         ...(config.usage.dailyTokenLimit !== undefined ? { tokens: config.usage.dailyTokenLimit } : {}),
         ...(config.usage.dailyCostLimitUsd !== undefined ? { costUsd: config.usage.dailyCostLimitUsd } : {}),

@@ -15,6 +15,7 @@ import { type App, createApp, type RouteInstaller } from "./http/app.ts";
 import { modelsRoutes } from "./http/models-routes.ts";
 import { operatorTypesRoute } from "./http/operator-types-route.ts";
 import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
+import { RateLimiter } from "./http/rate-limit.ts";
 import { readinessRoute } from "./http/readiness-route.ts";
 import { usageRoutes } from "./http/usage-routes.ts";
 import type { LiteLLMClient } from "./litellm.ts";
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   /** `RUN_LEASE_SECONDS` in ms. */
   readonly leaseMs?: number;
   readonly limits?: RegistryLimits;
+  /** Steps a socket's `init` carries (default 200); older ones are paged over REST. */
+  readonly initSteps?: number;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
 }
@@ -73,7 +76,18 @@ export function createService(deps: ServiceDeps): Service {
     verifier,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
-    reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
+    reactSocket: reactSocketProvider({
+      registry,
+      bus,
+      verifier,
+      logger,
+      maxFrameBytes: maxBodyBytes,
+      ...(deps.limits?.maxMessageChars ? { maxMessageChars: deps.limits.maxMessageChars } : {}),
+      ...(deps.initSteps ? { initSteps: deps.initSteps } : {}),
+    }, sockets),
+    ...(deps.limits?.requestsPerMinute
+      ? { rateLimiter: new RateLimiter({ perMinute: deps.limits.requestsPerMinute, burst: deps.limits.requestBurst ?? 60, ...(deps.now ? { now: deps.now } : {}) }) }
+      : {}),
     // Fixed paths (/agents/models, /agents/usage) before /agents/:id.
     routes: [
       readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),

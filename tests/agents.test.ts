@@ -3,7 +3,7 @@
  * service on an ephemeral port, with a scripted OpenAI-compatible upstream
  * standing in for the model's answers.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -175,7 +175,7 @@ describe("the /react WebSocket", () => {
       const id = await createAgent(service);
       const socket = await socketFor(service, id);
       const init = await socket.waitFor((e) => e.type === "init");
-      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0 });
+      assert.deepEqual(init, { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0, more: false });
       // Paced like a real model: tokens a few ms apart each go out as their own delta.
       service.upstream.enqueue({ kind: "text", text: "The answer is forty-two, as computed.", chunkSize: 3, delayMs: 5 });
       const events = await converse(socket, "What is the answer?");
@@ -355,7 +355,7 @@ describe("the /react WebSocket", () => {
       const events = await converse(socket, "still here?");
       assert.equal(stepsOf(events).at(-1)!.content, "echo: still here?");
       socket.sendRaw(JSON.stringify({ type: "message", content: "z".repeat(5000) }));
-      assert.equal((await socket.closed).code, 1009);
+      assert.equal((await socket.closedWithin()).code, 1009);
     });
   });
 
@@ -366,7 +366,7 @@ describe("the /react WebSocket", () => {
       const shortLived = mintToken({ userId: 1, sub: "alice", expiresIn: 1 });
       const socket = await socketFor(service, id, shortLived);
       await socket.waitFor((e) => e.type === "init");
-      const closed = await socket.closed;
+      const closed = await socket.closedWithin();
       assert.deepEqual(closed, { code: 4401, reason: "token expired" });
     });
   });

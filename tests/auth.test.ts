@@ -1,5 +1,5 @@
 /** Token extraction, the role rule, and the verified-token cache (with an injected clock). */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { bearerToken, isAllowedRole, TokenVerifier } from "../src/auth.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";

@@ -3,7 +3,7 @@
  * "any method, original path appended" form, nginx's X-Original-URI form,
  * and paths the check does not cover.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { authorize, originalRequestUri } from "../src/authorize.ts";

@@ -5,7 +5,7 @@
  * the HOCON subset auth.conf uses. File access goes through in-memory fakes,
  * except where the fixture file is read through the real default io.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -5,7 +5,7 @@
  * Texera's shape, checkout restores earlier versions, settings are honoured,
  * and the workflow survives a restart.
  */
-import { before, describe, test } from "node:test";
+import { before, describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReActStep } from "../src/agents/types.ts";
 import { loadDefaultCatalog, type OperatorCatalog } from "../src/agents/workflow/catalog.ts";

@@ -5,7 +5,7 @@
  * container engine or cluster runs on our machines, so these checks are
  * what we can prove here.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";

@@ -4,7 +4,7 @@
  * frames from one socket. Each gets the right 4xx or a closed socket, and a
  * well-behaved client keeps being served meanwhile.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { FrameBudget } from "../src/http/react-socket.ts";
@@ -131,14 +131,17 @@ describe("hostile WebSocket input", () => {
       await good.waitFor((e) => e.type === "init");
       let closed = false;
       void flooder.closed.then(() => (closed = true));
+      const started = Date.now();
       // 5,000 frames in bursts of 100 (a flood, but one the client itself can keep writing).
       for (let burst = 0; burst < 50 && !closed; burst++) {
         for (let i = 0; i < 100; i++) flooder.sendRaw(i % 2 ? '{"type":"dance"}' : "{garbage");
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      assert.deepEqual(await flooder.closed, { code: 1008, reason: "too many messages" });
+      assert.deepEqual(await flooder.closedWithin(), { code: 1008, reason: "too many messages" });
       const errors = flooder.events.filter((e) => e.type === "error").length;
-      assert.ok(errors > 0 && errors <= 100, `the budget answered at most a burst (${errors} error events) before closing`);
+      // The budget: a burst of 100, refilled at 20 per second while the flood lasted (a slow machine stretches it).
+      const allowed = 100 + Math.ceil(((Date.now() - started) / 1000) * 20);
+      assert.ok(errors > 0 && errors <= allowed, `the budget answered at most a burst and its refill (${errors} error events, at most ${allowed}) before closing`);
       good.send({ type: "message", content: "are you there?" });
       await good.waitFor((e) => e.type === "complete");
       const last = good.events.filter((e) => e.type === "step").at(-1)!.step as { content: string };

@@ -5,7 +5,7 @@
  * name pointing at the source, and imported. An example asserts what it
  * shows, so one that went stale fails here.
  */
-import { test } from "node:test";
+import { test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -7,7 +7,7 @@
  * size with JWT_FUZZ_COUNT). Runs unchanged on Node and Deno: for one seed
  * both runtimes generate the same tokens.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import process from "node:process";

@@ -6,7 +6,7 @@
  * the same package.json when it finds the project's config (run from the
  * project directory, or with `--config deno.json`).
  */
-import { test } from "node:test";
+import { test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import * as viaPackage from "agent-service/jwt";
 import * as viaPath from "../src/jwt.ts";

@@ -10,7 +10,7 @@
  * jwtVerify on a few thousand generated tokens. Its seed is printed; rerun a
  * failure with `JWT_FUZZ_SEED=<seed>`.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";

@@ -4,7 +4,7 @@
  * that is not an address of this machine. The process-level check (exit 1,
  * no stack trace) is in tests/e2e/process.e2e.ts.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { createApp } from "../src/http/app.ts";

@@ -3,7 +3,7 @@
  * the decision table, the retry time of a rate limit, masking, and what a user
  * may be shown.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import {
   describeLiteLLMFailure,

@@ -3,7 +3,7 @@
  * (src/litellm/usage.ts), without a network: the SSE text is fed in batches
  * split anywhere, as a transport may deliver it.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { errorFromAnswer, LiteLLMError } from "../src/litellm/errors.ts";
 import { readChatStream, type StreamEnd } from "../src/litellm/stream.ts";

@@ -4,7 +4,7 @@
  * proxy is exercised by tests/litellm-proxy/proxy.e2e.ts). The client runs
  * over both transports: `node:http` (the default) and `fetch`.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import {

@@ -5,7 +5,7 @@
  * one line and exit 2, never a stack trace. The real command line is run in
  * tests/e2e/npm-scripts.e2e.ts.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { verifyJwt } from "../src/jwt.ts";

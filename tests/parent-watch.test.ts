@@ -3,7 +3,7 @@
  * timer runs here. The real thing (kill npm, the service stops) is in
  * tests/e2e/npm-scripts.e2e.ts.
  */
-import { test } from "node:test";
+import { test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { ParentWatch } from "../src/parent-watch.ts";

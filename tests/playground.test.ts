@@ -4,7 +4,7 @@
  * layout and the step tree's model. The page itself is driven in a real browser
  * by `tests/browser/*.browser.ts` (`npm run test:browser`).
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -5,7 +5,7 @@
  * both runtimes, and each must act for the same user or both refuse. The
  * socket route takes a query token; other routes only the header.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { AMBIGUOUS_TOKEN, requestToken } from "../src/auth.ts";
 import { SOCKET_PROTOCOL, socketProtocols, TOKEN_PROTOCOL_PREFIX } from "../src/socket-auth.ts";

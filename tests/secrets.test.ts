@@ -13,7 +13,7 @@
  *
  * Runs unchanged on Node and Deno.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
@@ -101,7 +101,7 @@ class Exposure {
   /** Every event a socket received, and how it closed (call after it closed). */
   async socket(label: string, socket: TestSocket): Promise<void> {
     for (const event of socket.events) this.add(`ws ${label} ${event.type}`, JSON.stringify(event));
-    const { code, reason } = await socket.closed;
+    const { code, reason } = await socket.closedWithin();
     this.add(`ws ${label} close`, `${code} ${reason}`);
   }
 }

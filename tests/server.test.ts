@@ -3,7 +3,7 @@
  * the guard's 401/403/200, the WebSocket upgrade refused before it happens,
  * and bad requests answered with a clear 4xx while the process keeps serving.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { readJson } from "../src/http/errors.ts";

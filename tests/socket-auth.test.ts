@@ -3,7 +3,7 @@
  * the upgrade (the 101 names only agent-service.v1, never the token), the
  * refusals before the upgrade, and the gateway check reading the same entry.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReactSocketProvider } from "../src/http/app.ts";
 import { offeredProtocols, protocolTokens, SOCKET_PROTOCOL, socketProtocols, TOKEN_PROTOCOL_PREFIX, tokenProtocol } from "../src/socket-auth.ts";

@@ -5,7 +5,7 @@
  * line, migrating first-round files, quarantining records that fail their
  * check, taking its directory's lock, and reading nothing at open.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -17,7 +17,7 @@
  *
  * Runs unchanged on Node and Deno.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";

@@ -3,7 +3,7 @@
  * Texera's operator metadata), the dashboard fetch, and every way a bad
  * catalog is refused with a clear message.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

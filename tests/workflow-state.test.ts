@@ -2,7 +2,7 @@
  * The workflow DAG: ids, links and ports, cycles, deletes that cascade to
  * links, topological order, layout, and Texera workflow content both ways.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { layoutDag } from "../src/agents/workflow/layout.ts";
 import {

@@ -3,7 +3,7 @@
  * a tool call goes through, the exact result texts, the settings read at call
  * time, and what the model reads (system prompt and per-step context).
  */
-import { before, describe, test } from "node:test";
+import { before, describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { defaultSettings } from "../src/agents/settings.ts";
 import { runTool, type Tool } from "../src/agents/tool.ts";

@@ -2,8 +2,8 @@
  * Keeps this replica's run leases alive and ends the runs of replicas that
  * died.
  *
- * - Every third of a lease, the leases of the runs going on here are
- *   renewed; a run whose lease was lost (claimed by another replica after it
+ * - Every third of a lease, the leases of the runs going on here (and the
+ *   count of the sockets open here) are renewed; a run whose lease was lost (claimed by another replica after it
  *   expired: this replica stalled or lost the database for a whole lease) is
  *   stopped at once, and one a stop was asked for (the stop message may have
  *   been missed) is stopped.
@@ -24,6 +24,8 @@ export interface LeaseKeeperOptions {
   readonly leaseMs: number;
   /** The runs going on here now. */
   readonly runIds: () => string[];
+  /** Whether sockets are open here now (their count is renewed with the runs). */
+  readonly hasSockets: () => boolean;
   readonly onLost: (runId: string) => void;
   readonly onStopRequested: (runId: string) => void;
   readonly onOrphan: (orphan: OrphanedRun) => Promise<void>;
@@ -53,7 +55,7 @@ export class LeaseKeeper {
     this.#renewTimer = setTimeout(() => {
       this.#renewTimer = undefined;
       this.#track(this.#renew()).finally(() => {
-        if (this.#options.runIds().length > 0) this.wake();
+        if (this.#options.runIds().length > 0 || this.#options.hasSockets()) this.wake();
       });
     }, this.#options.leaseMs / 3);
     unref(this.#renewTimer);
@@ -83,6 +85,9 @@ export class LeaseKeeper {
 
   async #renew(): Promise<void> {
     const { store, replicaId, leaseMs, logger } = this.#options;
+    if (this.#options.hasSockets()) {
+      await store.renewSockets(replicaId, leaseMs).catch((error) => logger.warn("could not renew the socket count", { error }));
+    }
     const runIds = this.#options.runIds();
     if (runIds.length === 0) return;
     try {

@@ -44,14 +44,36 @@ export interface RunContext {
    * stop there (the user's daily limit is reached), or undefined to go on.
    * Absent: nothing limits the run. Never rejects.
    */
-  limitReached?(): Promise<RunLimit | undefined>;
+  limitReached?(): Promise<RunStop | undefined>;
+  /** Bounds of this run (each absent: none). */
+  readonly limits?: RunLimits;
 }
 
 /** Why a run stops between two model calls, as its last step says. */
-export interface RunLimit {
+export interface RunStop {
   readonly message: string;
   readonly code: string;
   readonly retryAfterMs?: number;
+}
+
+/** What a run may grow to. */
+export interface RunLimits {
+  /** Characters of one model answer's text. */
+  readonly maxStepChars?: number;
+  /** Characters of one tool call's arguments as the model wrote them. */
+  readonly maxToolArgumentChars?: number;
+  /** Steps the agent's history still has room for. */
+  readonly stepRoom?: number;
+}
+
+/** A bound of the run was reached; the run ends with a step that says which. */
+export class RunLimitError extends Error {
+  override name = "RunLimitError";
+  readonly code: "answer_too_long" | "history_full";
+  constructor(code: "answer_too_long" | "history_full", message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** How a run ended. */
@@ -154,7 +176,7 @@ interface RunFailure {
 }
 
 /** The fields of a step that ends a run on a failure or a limit. */
-function failureFields(failure: RunFailure | RunLimit): Partial<ReActStep> {
+function failureFields(failure: RunFailure | RunStop): Partial<ReActStep> {
   return {
     error: failure.message,
     errorCode: failure.code,
@@ -164,6 +186,7 @@ function failureFields(failure: RunFailure | RunLimit): Partial<ReActStep> {
 }
 
 function failureOf(error: unknown, ctx: RunContext): RunFailure {
+  if (error instanceof RunLimitError) return { message: error.message, code: error.code };
   if (error instanceof LiteLLMError) {
     ctx.logger.warn("a run ended on a LiteLLM failure", {
       agentId: ctx.agent.id,
@@ -192,24 +215,30 @@ function failureOf(error: unknown, ctx: RunContext): RunFailure {
 export async function runTurn(ctx: RunContext, content: string, messageSource: "chat" | "feedback" = "chat"): Promise<RunOutcome> {
   const { agent, messageId, signal } = ctx;
   const deltas = new DeltaCoalescer((stepId, text) => ctx.emit({ type: "delta", messageId, stepId, text }));
-  // A toolkit that throws while taking a snapshot must not end the run without its step.
-  const snapshot = (): unknown => {
+  // The toolkit's state before/after each step. Where it fails, the run ends
+  // with an error step; the user's message and that step are recorded without
+  // a snapshot (so a toolkit that throws cannot leave a run without its end).
+  const snapshot = (): unknown => agent.toolkit.snapshot?.();
+  let snapshotFailure: { error: unknown } | undefined;
+  const safeSnapshot = (): unknown => {
     try {
-      return agent.toolkit.snapshot?.();
+      return snapshot();
     } catch (error) {
-      ctx.logger.error("the toolkit failed to take a snapshot", { agentId: agent.id, error });
+      snapshotFailure ??= { error };
       return undefined;
     }
   };
+  let recorded = 0;
   const record = (step: Omit<ReActStep, "parentId">) => {
     deltas.flush();
+    recorded++;
     ctx.record(agent.addStep(step));
   };
 
   let stepNo = 0;
   let outcome: RunOutcome = "completed";
   try {
-    const state = snapshot();
+    const state = safeSnapshot();
     record({
       id: newId("step"),
       messageId,
@@ -223,12 +252,13 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
       beforeWorkflowContent: state,
       afterWorkflowContent: state,
     });
-    outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n));
+    if (snapshotFailure) throw snapshotFailure.error;
+    outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n), () => recorded);
   } catch (error) {
     const stopped = signal.aborted || (error instanceof LiteLLMError && error.kind === "aborted");
     outcome = stopped ? "stopped" : "error";
     const failure = stopped ? undefined : failureOf(error, ctx);
-    const state = snapshot();
+    const state = safeSnapshot();
     try {
       record({
         id: newId("step"),
@@ -258,9 +288,11 @@ async function modelCalls(
   snapshot: () => unknown,
   record: (step: Omit<ReActStep, "parentId">) => void,
   setStepNo: (n: number) => void,
+  recorded: () => number,
 ): Promise<RunOutcome> {
   const { agent, messageId, signal } = ctx;
   const settings = agent.settings;
+  const { maxStepChars = Infinity, maxToolArgumentChars = Infinity, stepRoom = Infinity } = ctx.limits ?? {};
   const tools = enabledTools(agent);
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const chatTools = tools.map(toChatTool);
@@ -283,6 +315,10 @@ async function modelCalls(
   };
   for (let stepNo = 1; ; stepNo++) {
     setStepNo(stepNo);
+    // Room for this call's step and for the step that would end the run.
+    if (recorded() + 2 > stepRoom) {
+      throw new RunLimitError("history_full", "This conversation is full: clear it (or check out an earlier step) or start a new agent to go on.");
+    }
     let text = "";
     const calls: ToolCall[] = [];
     let finish: Extract<ChatEvent, { type: "finish" }> | undefined;
@@ -299,6 +335,9 @@ async function modelCalls(
     ) {
       if (event.type === "text") {
         text += event.text;
+        if (text.length > maxStepChars) {
+          throw new RunLimitError("answer_too_long", `The model's answer was longer than ${maxStepChars} characters; it was cut off.`);
+        }
         deltas.push(stepNo, event.text);
       } else if (event.type === "tool_call") {
         calls.push(event.call);
@@ -311,8 +350,16 @@ async function modelCalls(
     const toolCalls: ToolCallRecord[] = [];
     const toolResults: ToolResultRecord[] = [];
     for (const call of calls) {
-      toolCalls.push({ toolName: call.name, toolCallId: call.id, input: call.input ?? call.rawArguments });
-      const result = await callTool(ctx, byName, call, settings.toolTimeoutSeconds * 1000);
+      // Arguments over the bound are neither run, kept, sent to sockets nor sent back upstream.
+      const oversized = call.rawArguments.length > maxToolArgumentChars;
+      toolCalls.push({
+        toolName: call.name,
+        toolCallId: call.id,
+        input: oversized ? { truncated: true, chars: call.rawArguments.length } : call.input ?? call.rawArguments,
+      });
+      const result = oversized
+        ? { output: `[ERROR] The arguments for ${call.name} are ${call.rawArguments.length} characters, over the limit of ${maxToolArgumentChars}; not run.`, isError: true }
+        : await callTool(ctx, byName, call, settings.toolTimeoutSeconds * 1000);
       toolResults.push(result.isError ? { toolCallId: call.id, output: result.output, isError: true } : { toolCallId: call.id, output: result.output });
     }
 

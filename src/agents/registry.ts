@@ -24,7 +24,8 @@ import type { AgentInfo } from "./events.ts";
 import { LeaseKeeper } from "./leases.ts";
 import { DailyLimiter, type DailyLimits, type LimitReached } from "../usage/daily-limits.ts";
 import { addCounts, countsOfStep, totalsOf, zeroCounts } from "../usage/totals.ts";
-import { newId, type RunLimit, type RunOutcome, runTurn } from "./react-loop.ts";
+import { newId, type RunLimits, type RunStop, type RunOutcome, runTurn } from "./react-loop.ts";
+import { bound, type Limits } from "../config/limits.ts";
 import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
 import type { AgentMeta, ReActStep, StoredAgent } from "./types.ts";
@@ -33,14 +34,12 @@ export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
 
 export const INTERRUPTED_MESSAGE = "The turn was interrupted: the service instance running it stopped. Send the message again to retry.";
 
-export interface RegistryLimits {
-  /** Agents one user may own (across replicas). */
-  readonly maxAgentsPerUser?: number;
-  /** Runs one user may have going at once (across replicas). */
-  readonly maxRunsPerUser?: number;
-  /** Tokens and USD one user may spend per UTC day (`USER_DAILY_TOKEN_LIMIT`, `USER_DAILY_COST_LIMIT_USD`), across replicas. */
-  readonly daily?: DailyLimits;
-}
+/**
+ * What one user may take (config/limits.ts; a missing or 0 count is no limit),
+ * and the tokens and USD one user may spend per UTC day across replicas
+ * (`USER_DAILY_TOKEN_LIMIT`, `USER_DAILY_COST_LIMIT_USD`; absent: unlimited).
+ */
+export type RegistryLimits = Partial<Limits> & { readonly daily?: DailyLimits };
 
 export interface RegistryDeps {
   readonly store: AgentStore;
@@ -61,11 +60,13 @@ export interface DailyLimitRefusal extends LimitReached {
   readonly reason: "daily_limit";
 }
 
-/** Why a turn did not start. */
-export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing" | DailyLimitRefusal;
+/** Why a turn did not start (`full`: the agent's history has as many steps as it may). */
+export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing" | "full" | DailyLimitRefusal;
 
 interface LocalRun {
   readonly runId: string;
+  /** The agent's stored steps when the run started. */
+  readonly stepCount: number;
   readonly controller: AbortController;
   readonly agent: LoadedAgent;
   done: Promise<void>;
@@ -77,6 +78,8 @@ export interface AgentSnapshot {
   readonly agent: StoredAgent;
   /** The latest steps of the conversation (root to HEAD), oldest first. */
   readonly steps: ReActStep[];
+  /** Older steps exist before the first of `steps`. */
+  readonly more: boolean;
   /** The last event already reflected in it. */
   readonly seq: number;
 }
@@ -91,6 +94,8 @@ export class AgentRegistry {
   readonly #bus: EventBus;
   readonly #now: () => number;
   readonly #runs = new Map<string, LocalRun>();
+  /** Sockets open here, counted in the store for their owners. */
+  readonly #sockets = new Set<string>();
   readonly #leases: LeaseKeeper;
   readonly #unsubscribeControl: () => void;
   #closing = false;
@@ -109,6 +114,7 @@ export class AgentRegistry {
       replicaId: this.replicaId,
       leaseMs: this.leaseMs,
       runIds: () => [...this.#runs.values()].map((run) => run.runId),
+      hasSockets: () => this.#sockets.size > 0,
       onLost: (runId) => this.#abortRun(runId, "its lease was lost"),
       onStopRequested: (runId) => this.#abortRun(runId, "a stop was requested"),
       onOrphan: (orphan) => this.#endOrphan(orphan, orphan.runId),
@@ -156,12 +162,32 @@ export class AgentRegistry {
     const seq = await this.#bus.lastSeq(agentId);
     const agent = await this.#store.getAgent(agentId);
     if (!agent) return undefined;
-    const steps = agent.headId === null ? [] : await this.#store.path(agentId, { limit });
-    return { agent, steps, seq };
+    const steps = agent.headId === null ? [] : await this.#store.path(agentId, { limit: limit + 1 });
+    const more = steps.length > limit;
+    return { agent, steps: more ? steps.slice(1) : steps, more, seq };
   }
 
   steps(agent: StoredAgent): Promise<ReActStep[]> {
     return this.#store.steps(agent.id);
+  }
+
+  /**
+   * A page of the conversation (the path from the root to HEAD), newest last:
+   * the `limit` steps before step `before` (default: the latest `limit`), and
+   * whether older ones exist. undefined when `before` is not on the path.
+   */
+  async conversation(agent: StoredAgent, options: { before?: string; limit: number }): Promise<{ steps: ReActStep[]; more: boolean } | undefined> {
+    let headId = agent.headId ?? undefined;
+    if (options.before !== undefined) {
+      const step = await this.#store.step(agent.id, options.before);
+      if (!step) return undefined;
+      if (step.parentId === undefined) return { steps: [], more: false };
+      headId = step.parentId;
+    }
+    if (headId === undefined) return { steps: [], more: false };
+    const steps = await this.#store.path(agent.id, { headId, limit: options.limit + 1 });
+    const more = steps.length > options.limit;
+    return { steps: more ? steps.slice(1) : steps, more };
   }
 
   // --- Changing -------------------------------------------------------------
@@ -177,7 +203,7 @@ export class AgentRegistry {
       createdAt: new Date(this.#now()).toISOString(),
       settings: applySettings(defaultSettings(), fields.settings ?? {}),
     };
-    const max = this.#deps.limits?.maxAgentsPerUser;
+    const max = bound(this.#deps.limits?.maxAgentsPerUser);
     if (!(await this.#store.createAgent(meta, max === undefined ? {} : { maxPerOwner: max }))) return undefined;
     return { ...meta, headId: null, stepCount: 0, run: null };
   }
@@ -243,11 +269,14 @@ export class AgentRegistry {
   async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
     if (this.#runs.has(agent.id)) return "busy";
+    // A run adds at least a user step and an answer.
+    const maxSteps = bound(this.#deps.limits?.maxStepsPerAgent);
+    if (maxSteps !== undefined && agent.stepCount + 2 > maxSteps) return "full";
     const reached = await this.limiter.check(user.uid);
     if (reached) return { reason: "daily_limit", ...reached };
     const runId = newId("run");
     const messageId = newId("msg");
-    const max = this.#deps.limits?.maxRunsPerUser;
+    const max = bound(this.#deps.limits?.maxRunsPerUser);
     const started = await this.#store.startRun(agent.id, {
       runId,
       messageId,
@@ -269,7 +298,7 @@ export class AgentRegistry {
     }
 
     const controller = new AbortController();
-    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false };
+    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false, stepCount: agent.stepCount };
     this.#runs.set(agent.id, run);
     this.#leases.wake();
     run.done = this.#execute(run, content, user.uid, messageId, source);
@@ -291,6 +320,28 @@ export class AgentRegistry {
     return true;
   }
 
+  /**
+   * Counts a socket of `user` as open (across replicas with a shared store);
+   * false when the user already has as many open as they may.
+   */
+  async openSocket(user: JwtUser, socketId: string): Promise<boolean> {
+    const opened = await this.#store.openSocket(
+      { id: socketId, ownerUid: user.uid, replicaId: this.replicaId, leaseMs: this.leaseMs },
+      bound(this.#deps.limits?.maxSocketsPerUser),
+    );
+    if (opened) {
+      this.#sockets.add(socketId);
+      this.#leases.wake();
+    }
+    return opened;
+  }
+
+  /** Stops counting a socket (it closed, or its connection was found dead). */
+  async closeSocket(socketId: string): Promise<void> {
+    if (!this.#sockets.delete(socketId)) return;
+    await this.#store.closeSocket(socketId).catch((error) => this.#deps.logger.warn("could not uncount a closed socket", { error }));
+  }
+
   /** Stops every run of this replica (shutdown past its grace period). */
   stopAll(): void {
     for (const [agentId, run] of this.#runs) this.#stopLocal(agentId, run);
@@ -305,6 +356,17 @@ export class AgentRegistry {
   async close(): Promise<void> {
     this.#unsubscribeControl();
     await this.#leases.stop();
+  }
+
+  /** The bounds of one run: its answer, its tool arguments, and the steps its agent still has room for. */
+  #runLimits(stepCount: number): RunLimits {
+    const limits = this.#deps.limits ?? {};
+    const maxSteps = bound(limits.maxStepsPerAgent);
+    return {
+      ...(limits.maxStepChars ? { maxStepChars: limits.maxStepChars } : {}),
+      ...(limits.maxToolArgumentChars ? { maxToolArgumentChars: limits.maxToolArgumentChars } : {}),
+      ...(maxSteps !== undefined ? { stepRoom: maxSteps - stepCount } : {}),
+    };
   }
 
   #stopLocal(agentId: string, run: LocalRun): void {
@@ -360,6 +422,7 @@ export class AgentRegistry {
           writer.record(step);
         },
         ...(this.limiter.active ? { limitReached: () => this.#limitReached(writer, uid) } : {}),
+        limits: this.#runLimits(run.stepCount),
       }, content, source);
     } catch (error) {
       // runTurn never rejects; this is a last guard so that a run always ends.
@@ -374,7 +437,7 @@ export class AgentRegistry {
   }
 
   /** Whether the user's daily limit stops the run here, on the store's totals once the run's steps are stored. */
-  async #limitReached(writer: RunWriter, uid: number): Promise<RunLimit | undefined> {
+  async #limitReached(writer: RunWriter, uid: number): Promise<RunStop | undefined> {
     await writer.settled();
     try {
       const reached = await this.limiter.check(uid);

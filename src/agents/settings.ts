@@ -27,7 +27,7 @@ export function defaultSettings(): AgentSettings {
 }
 
 const name = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
-const toolName = z.string().min(1).max(200);
+const toolName = z.string().min(1).max(100);
 
 /** A partial settings object, as accepted by create and PATCH; unknown fields are refused. */
 export const settingsPatchSchema = z.strictObject({
@@ -36,9 +36,11 @@ export const settingsPatchSchema = z.strictObject({
   operatorResultSerializationMode: z.literal("tsv").optional(),
   toolTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
   executionTimeoutMinutes: z.number().int().min(1).max(1440).optional(),
-  disabledTools: z.array(toolName).max(200).optional(),
-  maxSteps: z.number().int().min(1).max(1000).optional(),
-  allowedOperatorTypes: z.array(z.string().min(1).max(200)).max(500).optional(),
+  // Bounded so that a user's agents stay small (settings are in every list answer):
+  // the whole object is at most ~25 KB of JSON.
+  disabledTools: z.array(toolName).max(50).optional(),
+  maxSteps: z.number().int().min(1).max(200).optional(),
+  allowedOperatorTypes: z.array(z.string().min(1).max(100)).max(200).optional(),
 });
 
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

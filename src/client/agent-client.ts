@@ -15,6 +15,8 @@ import type {
   AgentDetails,
   AgentUsage,
   AgentInfo,
+  AgentPage,
+  ConversationPage,
   AgentSettings,
   CallerInfo,
   CreateAgentInput,
@@ -115,9 +117,40 @@ export class AgentClient {
     return this.#request("GET", options.details ? "/agents/models?details=true" : "/agents/models");
   }
 
-  /** `GET /agents`: the caller's agents (an ADMIN's: everyone's), oldest first. */
+  /** `GET /agents`, every page: the caller's agents (an ADMIN's: everyone's), oldest first. */
   async listAgents(): Promise<AgentInfo[]> {
-    return (await this.#request<{ agents: AgentInfo[] }>("GET", "/agents")).agents;
+    const agents: AgentInfo[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: AgentPage = await this.listAgentsPage(cursor === null ? {} : { cursor });
+      agents.push(...page.agents);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return agents;
+  }
+
+  /** `GET /agents?limit=&cursor=`: one page; pass `nextCursor` back as `cursor` for the next (`null` on the last). */
+  listAgentsPage(options: { limit?: number; cursor?: string } = {}): Promise<AgentPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.cursor !== undefined) query.set("cursor", options.cursor);
+    const search = query.toString();
+    return this.#request("GET", search ? `/agents?${search}` : "/agents");
+  }
+
+  /**
+   * `GET /agents/:id/conversation`: a page of the conversation (root to
+   * HEAD), newest last: the `limit` steps before step `before` (default: the
+   * latest), and whether older ones exist. A socket's `init` carries the
+   * latest steps and says `more` when there are older ones: page them from
+   * its first step.
+   */
+  conversation(agentId: string, options: { before?: string; limit?: number } = {}): Promise<ConversationPage> {
+    const query = new URLSearchParams();
+    if (options.before !== undefined) query.set("before", options.before);
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    const search = query.toString();
+    return this.#request("GET", agentPath(agentId, search ? `/conversation?${search}` : "/conversation"));
   }
 
   /** `POST /agents`. */
@@ -241,7 +274,7 @@ export class AgentClient {
         if (!Ctor) {
           throw new AgentClientError("No WebSocket implementation: on Node 20 run with --experimental-websocket, or pass options.WebSocket", {
             status: 0,
-            code: "network",
+            kind: "network",
           });
         }
         // The token rides in a subprotocol entry, not the URL: URLs end up in logs.
@@ -257,10 +290,10 @@ export class AgentClient {
     try {
       token = await this.#getToken();
     } catch (error) {
-      throw new AgentClientError("getToken() failed", { status: 0, code: "no_token", cause: error });
+      throw new AgentClientError("getToken() failed", { status: 0, kind: "no_token", cause: error });
     }
     if (typeof token !== "string" || token.trim() === "") {
-      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, code: "no_token" });
+      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, kind: "no_token" });
     }
     return token.trim();
   }
@@ -273,7 +306,7 @@ export class AgentClient {
       try {
         return await this.#fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       } catch (error) {
-        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, code: "network", cause: error });
+        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, kind: "network", cause: error });
       }
     };
 
@@ -295,14 +328,14 @@ export class AgentClient {
     } catch {
       parsed = undefined;
       if (response.ok) {
-        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, code: "bad_response" });
+        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, kind: "bad_response" });
       }
     }
     if (!response.ok) {
       const message = (parsed as { error?: unknown } | undefined)?.error;
       throw new AgentClientError(typeof message === "string" ? message : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
         status: response.status,
-        code: "http",
+        kind: "http",
         body: parsed,
         reason: response.status === 401 ? challengeReason(response.headers.get("www-authenticate")) : undefined,
       });

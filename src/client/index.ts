@@ -22,7 +22,7 @@
  * @module
  */
 export { AgentClient, type AgentClientOptions, type ConnectOptions, type WebSocketConstructor } from "./agent-client.ts";
-export { AgentClientError, type AgentClientErrorCode } from "./errors.ts";
+export { AgentClientError, type AgentClientErrorKind, type ErrorCode } from "./errors.ts";
 export {
   type ConnectionState,
   type ConnectionStatus,

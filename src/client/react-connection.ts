@@ -243,7 +243,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
   // --- internals -----------------------------------------------------------
 
   #closedError(): AgentClientError {
-    return this.#status.error ?? new AgentClientError("The connection is closed", { status: 0, code: "gone" });
+    return this.#status.error ?? new AgentClientError("The connection is closed", { status: 0, kind: "gone" });
   }
 
   #sendFrame(frame: string): void {
@@ -254,7 +254,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
       return;
     }
     if (this.#queue.length >= MAX_QUEUED_FRAMES) {
-      throw new AgentClientError(`Not connected and ${MAX_QUEUED_FRAMES} messages are already waiting`, { status: 0, code: "network" });
+      throw new AgentClientError(`Not connected and ${MAX_QUEUED_FRAMES} messages are already waiting`, { status: 0, kind: "network" });
     }
     this.#queue.push(frame);
   }
@@ -318,7 +318,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
     this.#attempt++;
     if (this.#attempt >= this.#options.maxAttempts) {
       const cause = error instanceof AgentClientError ? error : undefined;
-      this.#giveUp(cause ?? new AgentClientError(`Could not connect to the agent after ${this.#attempt} attempts`, { status: 0, code: "network" }));
+      this.#giveUp(cause ?? new AgentClientError(`Could not connect to the agent after ${this.#attempt} attempts`, { status: 0, kind: "network" }));
       return;
     }
     if (!(error instanceof AgentClientError)) {
@@ -327,7 +327,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
         await this.#host.getAgent(this.agentId);
       } catch (probe) {
         if (probe instanceof AgentClientError && (probe.status === 404 || probe.status === 403)) {
-          this.#giveUp(new AgentClientError(probe.message, { status: probe.status, code: "gone", body: probe.body }));
+          this.#giveUp(new AgentClientError(probe.message, { status: probe.status, kind: "gone", body: probe.body }));
           return;
         }
       }
@@ -350,7 +350,7 @@ export class ReactConnection implements AsyncIterable<ReactEvent> {
       socket = this.#host.openSocket(this.agentId, token);
     } catch (error) {
       // No WebSocket implementation, or a URL the runtime refuses: retrying will not help.
-      this.#giveUp(error instanceof AgentClientError ? error : new AgentClientError(String(error), { status: 0, code: "network", cause: error }));
+      this.#giveUp(error instanceof AgentClientError ? error : new AgentClientError(String(error), { status: 0, kind: "network", cause: error }));
       return;
     }
     this.#socket = socket;

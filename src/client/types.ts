@@ -103,6 +103,20 @@ export interface UpdateAgentInput {
   modelType?: string;
 }
 
+/** One page of `GET /api/agents`. */
+export interface AgentPage {
+  agents: AgentInfo[];
+  /** Pass it back as `cursor` for the next page; null on the last. */
+  nextCursor: string | null;
+}
+
+/** `GET /api/agents/:id/conversation`: steps of the conversation, newest last. */
+export interface ConversationPage {
+  steps: ReActStep[];
+  /** Older steps exist before the first of `steps`. */
+  more: boolean;
+}
+
 /** `GET /api/agents/:id/react-steps`. */
 export interface ReactSteps {
   steps: ReActStep[];
@@ -132,8 +146,13 @@ export interface SystemInfo {
 export interface InitEvent {
   type: "init";
   state: AgentState;
+  /** The latest steps of the conversation (root to HEAD), oldest first. */
   steps: ReActStep[];
   headId: string | null;
+  /** The last event this reflects: reconnect with `?after=<seq>` to miss nothing. */
+  seq: number;
+  /** Older steps exist before the first of `steps` (`AgentClient.conversation`). */
+  more: boolean;
 }
 
 /** Every event the `/react` socket sends. */

@@ -120,6 +120,19 @@ export function agentsRoutes(deps: AgentRoutesDeps): RouteInstaller {
       return json({ steps, state: registry.info(agent).state, headId: agent.headId });
     });
 
+    // The conversation (root to HEAD) a page at a time, newest last: what a socket's init leaves out when it says `more`.
+    router.get(`${base}/:id/conversation`, async (request: IRequest) => {
+      const agent = await agentOf(request);
+      const limit = pageSize(request.query.limit);
+      const before = request.query.before;
+      if (before !== undefined && (typeof before !== "string" || before.length === 0 || before.length > 200)) {
+        throw new HttpError(400, "before: must be a step id");
+      }
+      const page = await registry.conversation(agent, { limit, ...(before ? { before } : {}) });
+      if (!page) throw new HttpError(404, `Step ${String(before).slice(0, 100)} not found`, "step_not_found");
+      return json(page);
+    });
+
     router.post(`${base}/:id/stop`, async (request: IRequest) => {
       const agent = await agentOf(request);
       return json({ status: (await registry.stop(agent)) ? "stopping" : "idle" });

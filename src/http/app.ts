@@ -13,6 +13,7 @@ import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILU
 import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
 /** The caller of a socket, fixed when it opens. */
@@ -40,6 +41,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly reactSocket?: ReactSocketProvider;
+  /** REST requests per user (per replica); undefined: no limit. */
+  readonly rateLimiter?: RateLimiter;
   readonly routes?: readonly RouteInstaller[];
 }
 
@@ -53,6 +56,8 @@ export interface App {
   readonly gatewayCheck?: {
     matches(pathAndQuery: string): boolean;
     decide(input: AuthorizeInput): AuthorizeDecision;
+    /** Logs a check that failed inside (it was answered with a denial), once, with the error. */
+    failed(error: unknown): void;
   };
 }
 
@@ -147,8 +152,14 @@ export function createApp(deps: AppDeps): App {
   });
 
   const guard = (request: IRequest) => {
+    // `/agents` and `/agents/*` can both match one request: guard (and count it) once.
+    if ((request as AuthedRequest).user) return;
     const result = authenticateRequest(verifier, request as unknown as Request, prefix);
     if (!result.ok) return denied(result, request, logger);
+    const wait = deps.rateLimiter?.take(result.user.uid) ?? 0;
+    if (wait > 0) {
+      return errorResponse(429, `Too many requests; try again in ${wait} s`, { "retry-after": String(wait) }, "too_many_requests");
+    }
     (request as AuthedRequest).user = result.user;
   };
   router.all(`${prefix}/agents`, guard);
@@ -178,6 +189,7 @@ export function createApp(deps: AppDeps): App {
       if (decision.status !== 200) logger.debug("gateway check refused", { status: decision.status, code: decision.reason });
       return decision;
     },
+    failed: (error: unknown) => logger.error("the gateway check failed; it was answered with a denial", { error }),
   };
 
   return {
@@ -196,7 +208,7 @@ export function createApp(deps: AppDeps): App {
           return empty(decision.status, decision.headers);
         } catch (error) {
           // The gateway understands only 200/401/403: an internal failure denies.
-          logger.error("the gateway check failed", { error });
+          gatewayCheck.failed(error);
           return empty(DENIED_ON_FAILURE.status, DENIED_ON_FAILURE.headers);
         }
       }

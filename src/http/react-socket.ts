@@ -131,6 +131,9 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     /** Events that arrived before the socket caught up (init or replay); sent after it. */
     let waiting: SeqEvent[] | undefined = [];
     const budget = new FrameBudget();
+    const socketId = crypto.randomUUID();
+    /** Whether this socket is counted against its owner's open sockets. */
+    let counted = false;
 
     const cleanup = (peer: Peer) => {
       closed = true;
@@ -139,6 +142,8 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       if (expiry !== undefined) clearTimeout(expiry);
       expiry = undefined;
       sockets.peers.delete(peer);
+      if (counted) void registry.closeSocket(socketId);
+      counted = false;
     };
     const sendFrame = (peer: Peer, frame: Record<string, unknown>) => {
       if (closed) return;
@@ -180,6 +185,8 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
           steps: snapshot.steps,
           headId: snapshot.agent.headId,
           seq: snapshot.seq,
+          // Older steps of the conversation exist: GET /api/agents/:id/conversation?before=<the first step's id>.
+          more: snapshot.more,
         });
       }
       const pending = waiting;
@@ -197,16 +204,36 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     return {
       open(peer) {
         sockets.peers.add(peer);
-        unsubscribe = bus.subscribe(
-          agentId,
-          (entry) => {
-            if (waiting) waiting.push(entry);
-            else deliver(peer, entry);
+        // Counted against the owner's open sockets (across replicas) before anything is sent.
+        registry.openSocket(caller.user, socketId).then(
+          (opened) => {
+            if (closed) {
+              if (opened) void registry.closeSocket(socketId);
+              return;
+            }
+            if (!opened) {
+              sendError(peer, "You have as many sockets open as you may: close one (another tab?) to open this", "quota_exceeded");
+              peer.close(TOO_MANY_MESSAGES_CLOSE_CODE, "too many sockets");
+              return;
+            }
+            counted = true;
+            unsubscribe = bus.subscribe(
+              agentId,
+              (entry) => {
+                if (waiting) waiting.push(entry);
+                else deliver(peer, entry);
+              },
+              // Events were lost on the way (the database connection dropped): start over from a snapshot.
+              () => start(peer, undefined),
+            );
+            start(peer, after);
           },
-          // Events were lost on the way (the database connection dropped): start over from a snapshot.
-          () => start(peer, undefined),
+          (error) => {
+            logger.warn("a socket could not be counted", { agentId, error });
+            sendError(peer, ...storeFailure(error));
+            peer.close(1011, "store unavailable");
+          },
         );
-        start(peer, after);
         // The token's life bounds the socket's: the reference checked only at open.
         const ms = deps.verifier.msUntilExpiry(caller.exp);
         expiry = setTimeout(() => peer.close(TOKEN_EXPIRED_CLOSE_CODE, "token expired"), Math.max(0, Math.min(ms, 2_147_483_647)));
@@ -276,7 +303,9 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       else if (started === "closing") sendError(peer, "Service is shutting down", "service_shutting_down");
       else if (started === "quota") sendError(peer, "You have as many runs going as you may; wait for one to finish", "quota_exceeded");
       else if (started === "missing") sendError(peer, "Agent not found", "agent_not_found");
-      else if (typeof started === "object") {
+      else if (started === "full") {
+        sendError(peer, "This conversation is full: clear it (or check out an earlier step) or start a new agent to go on", "history_full");
+      } else if (typeof started === "object") {
         sendFrame(peer, { type: "error", error: started.message, code: "quota_exceeded", resetsAt: started.resetsAt, retryAfterMs: started.retryAfterMs });
       }
     }

@@ -81,6 +81,8 @@ let selectedId: string | undefined;
 let connection: ReactConnection | undefined;
 /** The path from the root to HEAD: the conversation as it is now. */
 let steps: ReActStep[] = [];
+/** Older steps of the conversation exist before `steps` (the socket's init said `more`). */
+let earlier = false;
 /** Every step of the agent (all branches), and HEAD: the step tree. */
 let allSteps: ReActStep[] = [];
 let headId: string | null = null;
@@ -308,6 +310,7 @@ function selectAgent(agentId: string | undefined): void {
   });
   current.on("init", (event) => {
     steps = event.steps;
+    earlier = event.more === true;
     // The path until the whole tree arrives.
     allSteps = [...event.steps];
     headId = event.headId;
@@ -336,6 +339,7 @@ function selectAgent(agentId: string | undefined): void {
   // A checkout (from this tab or another) or a clear: the conversation, the workflow and the tree follow.
   current.on("headChange", (event) => {
     steps = event.steps;
+    earlier = false;
     headId = event.headId;
     if (event.headId === null) allSteps = [];
     renderSteps();
@@ -432,12 +436,34 @@ function renderSteps(): void {
     return;
   }
   const forks = new Map(forksOnPath(currentTree()).map((fork) => [fork.node.step.id, fork]));
+  // The socket's init carries the latest steps; older ones come a page at a time.
+  if (earlier) {
+    const more = h("button", "earlier", "Show earlier messages");
+    more.type = "button";
+    more.addEventListener("click", () => act(showEarlier));
+    ui.messages.append(more);
+  }
   steps.forEach((step, index) => {
     const fork = forks.get(step.id);
     if (fork) ui.messages.append(branchMarker(fork, treeActions()));
     ui.messages.append(stepElement(step, index === steps.length - 1));
   });
   scrollDown(true);
+}
+
+/** Prepends the page of the conversation before the first step shown. */
+async function showEarlier(): Promise<void> {
+  const agentId = selectedId;
+  const first = steps[0];
+  if (!agentId || !first) return;
+  const page = await client.conversation(agentId, { before: first.id, limit: 100 });
+  if (selectedId !== agentId || steps[0] !== first) return;
+  const height = ui.messages.scrollHeight;
+  steps = [...page.steps, ...steps];
+  earlier = page.more;
+  renderSteps();
+  // Keep what the reader was looking at where it was.
+  ui.messages.scrollTop = ui.messages.scrollHeight - height;
 }
 
 function addStep(step: ReActStep): void {
@@ -617,7 +643,7 @@ async function mintToken(name: string): Promise<string> {
   });
   const body = (await response.json().catch(() => ({}))) as { token?: unknown; error?: unknown };
   if (!response.ok || typeof body.token !== "string") {
-    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, code: "http", body });
+    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, kind: "http", body });
   }
   return body.token;
 }

@@ -51,8 +51,9 @@ export async function serve(app: App, options: ServeOptions): Promise<RunningSer
           authorization: header("authorization"),
           protocols: header("sec-websocket-protocol"),
         });
-      } catch {
-        // Unreachable by design; a gateway check that fails must deny, never crash the process.
+      } catch (error) {
+        // Unreachable by design; a gateway check that fails must deny, never crash the process, and say so once.
+        fast.failed(error);
         decision = DENIED_ON_FAILURE;
       }
       // The check never reads a body (nginx and Envoy send none); node:http

@@ -86,6 +86,13 @@ export interface AppendStepOptions {
   readonly charge?: UsageCharge;
 }
 
+export interface OpenSocket {
+  readonly id: string;
+  readonly ownerUid: number;
+  readonly replicaId: string;
+  readonly leaseMs: number;
+}
+
 export interface StartRun {
   readonly runId: string;
   readonly replicaId: string;
@@ -148,6 +155,15 @@ export interface AgentStore {
   claimOrphanedRuns(replicaId: string, leaseMs: number): Promise<OrphanedRun[]>;
   /** How many live runs the owner has. */
   countRuns(ownerUid: number): Promise<number>;
+
+  /** Counts an open socket of its owner, held by a replica; false (not counted) when the owner already has `max` open, across replicas. */
+  openSocket(socket: OpenSocket, max?: number): Promise<boolean>;
+  /** Stops counting a socket (closing one that is not counted is not an error). */
+  closeSocket(id: string): Promise<void>;
+  /** Keeps this replica's sockets counted: a replica that stops renewing them (it died) stops counting after a lease. */
+  renewSockets(replicaId: string, leaseMs: number): Promise<void>;
+  /** How many sockets the owner has open. */
+  countSockets(ownerUid: number): Promise<number>;
 
   /** Resolves when every write issued so far has reached the store. */
   flush(): Promise<void>;

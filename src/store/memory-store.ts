@@ -16,14 +16,12 @@ import {
   type AppendStepOptions,
   isValidAgentId,
   type MoveHeadResult,
-  type OrphanedRun,
-  type RenewResult,
   type StartRun,
   type StartRunResult,
 } from "./agent-store.ts";
 import { compareAgents, pageOf } from "./paging.ts";
 import { DayTotals, sortRows } from "./day-totals.ts";
-import { LocalRuns } from "./local-runs.ts";
+import { InProcessLeases } from "./in-process-leases.ts";
 import { readMeta, readStep } from "./records.ts";
 import { StepTree } from "./step-tree.ts";
 
@@ -32,14 +30,13 @@ interface Entry {
   tree: StepTree;
 }
 
-export class MemoryAgentStore implements AgentStore {
+export class MemoryAgentStore extends InProcessLeases implements AgentStore {
   readonly kind = "memory";
   readonly #agents = new Map<string, Entry>();
-  readonly #runs: LocalRuns;
   readonly #days = new Map<string, DayTotals>();
 
   constructor(options: { now?: () => number } = {}) {
-    this.#runs = new LocalRuns(options.now);
+    super(options.now);
   }
 
   /** How many agents are stored. */
@@ -91,7 +88,7 @@ export class MemoryAgentStore implements AgentStore {
   }
 
   async deleteAgent(id: string): Promise<boolean> {
-    this.#runs.forget(id);
+    this.runs.forget(id);
     return this.#agents.delete(id);
   }
 
@@ -101,7 +98,7 @@ export class MemoryAgentStore implements AgentStore {
     if (charge) checkCharge(charge);
     const entry = this.#agents.get(agentId);
     if (!entry) return false;
-    if (options.runId !== undefined && !this.#runs.holds(agentId, options.runId)) return false;
+    if (options.runId !== undefined && !this.runs.holds(agentId, options.runId)) return false;
     if (entry.tree.has(copy.id)) throw new Error(`step ${copy.id} already exists`);
     entry.tree.append(copy);
     if (charge) {
@@ -115,7 +112,7 @@ export class MemoryAgentStore implements AgentStore {
   async moveHead(agentId: string, target: { stepId: string } | { clear: true }): Promise<MoveHeadResult> {
     const entry = this.#agents.get(agentId);
     if (!entry) return "missing";
-    if (this.#runs.get(agentId)) return "busy";
+    if (this.runs.get(agentId)) return "busy";
     if ("clear" in target) {
       entry.tree.clear();
       return "ok";
@@ -153,34 +150,23 @@ export class MemoryAgentStore implements AgentStore {
   async startRun(agentId: string, run: StartRun): Promise<StartRunResult> {
     const entry = this.#agents.get(agentId);
     if (!entry) return { ok: false, reason: "missing" };
-    return this.#runs.start(agentId, entry.meta.ownerUid, run);
+    return this.runs.start(agentId, entry.meta.ownerUid, run);
   }
 
-  async renewRuns(replicaId: string, runIds: readonly string[], leaseMs: number): Promise<RenewResult> {
-    return this.#runs.renew(replicaId, runIds, leaseMs);
-  }
 
-  async endRun(agentId: string, runId: string): Promise<void> {
-    this.#runs.end(agentId, runId);
-  }
 
-  async requestStop(agentId: string): Promise<boolean> {
-    return this.#runs.requestStop(agentId);
-  }
 
-  async claimOrphanedRuns(replicaId: string, leaseMs: number): Promise<OrphanedRun[]> {
-    return this.#runs.claimOrphans(replicaId, leaseMs);
-  }
 
-  async countRuns(ownerUid: number): Promise<number> {
-    return this.#runs.count(ownerUid);
-  }
+
+
+
+
 
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {}
 
   #stored(id: string, entry: Entry): StoredAgent {
-    return { ...structuredClone(entry.meta), headId: entry.tree.headId, stepCount: entry.tree.size, run: this.#runs.get(id) };
+    return { ...structuredClone(entry.meta), headId: entry.tree.headId, stepCount: entry.tree.size, run: this.runs.get(id) };
   }
 }

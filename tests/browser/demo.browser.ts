@@ -4,7 +4,7 @@
  * token), the URL it prints opened in Debian's Chromium, one message, and the
  * copilot building a workflow in the page. Screenshot: test-output/demo.png.
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";

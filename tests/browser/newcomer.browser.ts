@@ -12,7 +12,7 @@
  *
  * Screenshots: test-output/newcomer-layout.png, test-output/newcomer-refused.png.
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { withPlaygroundPage, workflowToolkit } from "../helpers/browser.ts";

@@ -6,7 +6,7 @@
  *
  * `npm run test:browser` runs it on Node, then on Deno (after `npm test`; it needs chromium).
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

@@ -5,7 +5,7 @@
  * conversation branched and which branch is current, and the workflow graph
  * follows each checkout. Screenshot: test-output/step-tree.png.
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import type { Page } from "playwright-core";

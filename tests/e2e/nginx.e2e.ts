@@ -5,7 +5,7 @@
  *
  *   npm run test:e2e
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest } from "node:http";
 import { readFile } from "node:fs/promises";

@@ -10,7 +10,7 @@
  *
  *   npm run test:e2e
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";

@@ -14,7 +14,7 @@
  * node:child_process reports a child that exits 0 after handling SIGTERM as
  * (null, "SIGTERM"), which would hide the exit code this test checks.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -238,7 +238,7 @@ for (const runtime of RUNTIMES) {
         const anonymous = await fetch(`${service.url}/api/agents`);
         assert.equal(anonymous.status, 401);
         assert.equal(anonymous.headers.get("www-authenticate"), "Bearer", "RFC 6750 §3.1: no error without credentials");
-        assert.deepEqual(await anonymous.json(), { error: "Unauthorized" });
+        assert.deepEqual(await anonymous.json(), { error: "Unauthorized", code: "unauthorized" });
 
         const id = await createAgent(service);
         const list = await (await fetch(`${service.url}/api/agents`, { headers: bearer(token) })).json() as { agents: { id: string }[] };
@@ -320,7 +320,7 @@ for (const runtime of RUNTIMES) {
         const oversized = await openSocket(socketUrl(service, id));
         await oversized.waitFor((e) => e.type === "init");
         oversized.sendRaw(JSON.stringify({ type: "message", content: "x".repeat(10_000) }));
-        assert.equal((await oversized.closed).code, 1009, "a frame over MAX_BODY_BYTES closes with 1009");
+        assert.equal((await oversized.closedWithin()).code, 1009, "a frame over MAX_BODY_BYTES closes with 1009");
 
         const bad = await openSocket(socketUrl(service, id));
         bad.sendRaw("{not json");
@@ -339,7 +339,7 @@ for (const runtime of RUNTIMES) {
           await new Promise((resolve) => setTimeout(resolve, 10));
           if (!flooded) bad.sendRaw("{garbage");
         }
-        assert.deepEqual(await bad.closed, { code: 1008, reason: "too many messages" });
+        assert.deepEqual(await bad.closedWithin(), { code: 1008, reason: "too many messages" });
 
         const big = await fetch(`${service.url}/api/agents`, {
           method: "POST",
@@ -350,7 +350,7 @@ for (const runtime of RUNTIMES) {
         assert.match((await big.json() as { error: string }).error, /larger than 4096 bytes/);
         const broken = await fetch(`${service.url}/api/agents`, { method: "POST", headers: { ...bearer(token), "content-type": "application/json" }, body: "{nope" });
         assert.equal(broken.status, 400);
-        assert.deepEqual(await broken.json(), { error: "Request body is not valid JSON" });
+        assert.deepEqual(await broken.json(), { error: "Request body is not valid JSON", code: "invalid_json" });
         assert.equal(statusOf(await rawRequest(port, "NOT AN HTTP REQUEST\r\n\r\n")), 400);
         const hugeHeader = statusOf(await rawRequest(port, `GET /api/healthcheck HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100_000)}\r\n\r\n`));
         assert.ok(hugeHeader === 431 || hugeHeader === 400, `huge header refused, got ${hugeHeader}`);
@@ -385,7 +385,7 @@ for (const runtime of RUNTIMES) {
         const late = await fetch(`${first.url}/api/healthcheck`).then((r) => r.body?.cancel().then(() => r.status), () => "refused");
         assert.ok(late === "refused" || late === 503, `a request during the drain got ${late}`);
         await socket.waitFor((e) => e.type === "complete", { timeoutMs: 15_000 });
-        assert.equal((await socket.closed).code, 1001);
+        assert.equal((await socket.closedWithin()).code, 1001);
         assert.equal(await first.exited, 0);
         const streamed = socket.events.filter((e) => e.type === "delta").map((e) => e.text).join("");
         assert.equal(streamed, answer, "the running turn finished");

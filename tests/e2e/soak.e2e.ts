@@ -7,7 +7,7 @@
  *
  *   npm run test:e2e
  */
-import { describe, test } from "node:test";
+import { describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../../scripts/bench/lib.ts";
 import { checkRun, type RunPlan, runSoak, scriptedRunEvents, type SoakEvent } from "../../scripts/soak.ts";

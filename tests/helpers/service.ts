@@ -46,6 +46,7 @@ export interface TestServiceOptions {
   limits?: RegistryLimits;
   /** The service's clock (step times, usage days, daily limits). */
   now?: () => number;
+  initSteps?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -71,6 +72,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.initSteps ? { initSteps: options.initSteps } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });

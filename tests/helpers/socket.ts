@@ -13,7 +13,10 @@ export interface TestSocket {
   sendRaw(text: string): void;
   /** Closes the socket; rejects when the close does not complete in time (a hang fails fast). */
   close(): Promise<void>;
+  /** Settles when the socket closes (never rejects: use `closedWithin` to wait for it). */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The close, waited for at most `timeoutMs` (default 10 s): a socket that stays open fails the test fast. */
+  closedWithin(timeoutMs?: number): Promise<{ code: number; reason: string }>;
 }
 
 /** How long `close()` waits for the closing handshake. */
@@ -59,6 +62,13 @@ export function openSocket(url: string, options: { protocols?: string[] } = {}):
         },
         send: (value) => ws.send(JSON.stringify(value)),
         sendRaw: (text) => ws.send(text),
+        closedWithin: (timeoutMs = 10_000) => {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise<never>((_, fail) => {
+            timer = setTimeout(() => fail(new Error(`the socket did not close within ${timeoutMs} ms`)), timeoutMs);
+          });
+          return Promise.race([closed, late]).finally(() => clearTimeout(timer));
+        },
         close: async () => {
           if (ws.readyState === WebSocket.CLOSED) return;
           ws.close();

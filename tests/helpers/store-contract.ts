@@ -3,7 +3,7 @@
  * (memory and file in `npm test`, PostgreSQL in `npm run test:postgres`).
  * Each test gets a fresh, empty store from the flavour's `open` and closes it.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./node-test.ts";
 import assert from "node:assert/strict";
 import { defaultSettings } from "../../src/agents/settings.ts";
 import type { AgentMeta, ReActStep } from "../../src/agents/types.ts";
@@ -403,6 +403,27 @@ export function storeContract(flavour: StoreFlavour): void {
       assert.equal(row?.counts.calls, 24);
       assert.equal(row?.counts.totalTokens, 24 * 120);
       assert.equal(row?.counts.costNanoUsd, 4 * (6 * 100_000_000 + 21), "exact to the nano-dollar");
+    }));
+
+    test("sockets: counted per owner up to a bound, freed on close, and stop counting when their replica stops renewing them", withStore(async (store) => {
+      const open = (id: string, owner: number, replicaId = "a", leaseMs = 60_000) => store.openSocket({ id, ownerUid: owner, replicaId, leaseMs }, 2);
+      assert.equal(await open("s1", 1), true);
+      assert.equal(await open("s2", 1, "b"), true, "on another replica, counted with the first");
+      assert.equal(await open("s3", 1), false, "the owner has two open");
+      assert.equal(await store.countSockets(1), 2);
+      assert.equal(await open("t1", 2), true, "another owner");
+      await store.closeSocket("s1");
+      await store.closeSocket("never-opened");
+      assert.equal(await open("s3", 1), true, "a slot freed");
+      assert.equal(await store.openSocket({ id: "u1", ownerUid: 3, replicaId: "a", leaseMs: 60_000 }), true, "no bound");
+
+      // Replica "dying" stops renewing; "alive" keeps renewing.
+      assert.equal(await store.openSocket({ id: "d1", ownerUid: 4, replicaId: "dying", leaseMs: 150 }, 5), true);
+      assert.equal(await store.openSocket({ id: "l1", ownerUid: 4, replicaId: "alive", leaseMs: 150 }, 5), true);
+      await sleep(100);
+      await store.renewSockets("alive", 60_000);
+      await sleep(250);
+      assert.equal(await store.countSockets(4), 1, "the dead replica's socket no longer counts");
     }));
 
     test("deleting an agent drops its steps and its run", withStore(async (store) => {

@@ -11,7 +11,7 @@
  *
  *   npm run test:litellm        # installs the venv on first use
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -7,7 +7,7 @@
  *
  * Needs no network: the tarball has no dependencies.
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

@@ -6,7 +6,7 @@
  *
  *   npm run test:postgres
  */
-import { after, before, test } from "node:test";
+import { after, before, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReActStep } from "../../src/agents/types.ts";
 import { socketProtocols } from "../../src/socket-auth.ts";

@@ -16,7 +16,7 @@
  *
  *   npm run test:postgres
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReActStep } from "../../src/agents/types.ts";
 import { startScriptedLLM, type ScriptedLLM } from "../fixtures/scripted-llm.ts";
@@ -224,7 +224,7 @@ describe("three replicas, one database", () => {
       watcher.send({ type: "message", content: "again" });
       await watcher.waitFor((e) => e.type === "complete", { from, timeoutMs: 10_000 });
       await watcher.close();
-      await runner.closed;
+      await runner.closedWithin();
     } finally {
       await doomed.stop();
     }

@@ -7,7 +7,7 @@
  *
  *   npm run test:postgres
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { runSoak } from "../../scripts/soak.ts";
 

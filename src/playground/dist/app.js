@@ -520,6 +520,7 @@ var agents = [];
 var selectedId;
 var connection;
 var steps = [];
+var earlier = false;
 var allSteps = [];
 var headId = null;
 var treeTicket = 0;
@@ -712,6 +713,7 @@ function selectAgent(agentId) {
   });
   current.on("init", (event) => {
     steps = event.steps;
+    earlier = event.more === true;
     allSteps = [...event.steps];
     headId = event.headId;
     setAgentState(event.state);
@@ -738,6 +740,7 @@ function selectAgent(agentId) {
   });
   current.on("headChange", (event) => {
     steps = event.steps;
+    earlier = false;
     headId = event.headId;
     if (event.headId === null) allSteps = [];
     renderSteps();
@@ -817,12 +820,30 @@ function renderSteps() {
     return;
   }
   const forks = new Map(forksOnPath(currentTree()).map((fork) => [fork.node.step.id, fork]));
+  if (earlier) {
+    const more = h("button", "earlier", "Show earlier messages");
+    more.type = "button";
+    more.addEventListener("click", () => act(showEarlier));
+    ui.messages.append(more);
+  }
   steps.forEach((step, index) => {
     const fork = forks.get(step.id);
     if (fork) ui.messages.append(branchMarker(fork, treeActions()));
     ui.messages.append(stepElement2(step, index === steps.length - 1));
   });
   scrollDown(true);
+}
+async function showEarlier() {
+  const agentId = selectedId;
+  const first = steps[0];
+  if (!agentId || !first) return;
+  const page = await client.conversation(agentId, { before: first.id, limit: 100 });
+  if (selectedId !== agentId || steps[0] !== first) return;
+  const height = ui.messages.scrollHeight;
+  steps = [...page.steps, ...steps];
+  earlier = page.more;
+  renderSteps();
+  ui.messages.scrollTop = ui.messages.scrollHeight - height;
 }
 function addStep(step) {
   const follow = atBottom();
@@ -967,7 +988,7 @@ async function mintToken(name) {
   });
   const body = await response.json().catch(() => ({}));
   if (!response.ok || typeof body.token !== "string") {
-    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, code: "http", body });
+    throw new AgentClientError(typeof body.error === "string" ? body.error : `HTTP ${response.status}`, { status: response.status, kind: "http", body });
   }
   return body.token;
 }

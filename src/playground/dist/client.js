@@ -17,6 +17,9 @@ var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 var AgentClientError = class extends Error {
   /** The HTTP status; 0 when there was no answer. */
   status;
+  /** Where it failed (`http`: the server answered with an error). */
+  kind;
+  /** The service's stable error code (`agent_not_found`, `agent_busy`, `quota_exceeded`, ...), when it sent one. */
   code;
   /** The parsed error body, when the server sent one. */
   body;
@@ -30,7 +33,9 @@ var AgentClientError = class extends Error {
     super(message, options.cause === void 0 ? void 0 : { cause: options.cause });
     this.name = "AgentClientError";
     this.status = options.status;
-    this.code = options.code;
+    this.kind = options.kind;
+    const bodyCode = options.body?.code;
+    this.code = options.code ?? (typeof bodyCode === "string" ? bodyCode : void 0);
     this.body = options.body;
     this.reason = options.reason;
   }
@@ -184,7 +189,7 @@ var ReactConnection = class {
   }
   // --- internals -----------------------------------------------------------
   #closedError() {
-    return this.#status.error ?? new AgentClientError("The connection is closed", { status: 0, code: "gone" });
+    return this.#status.error ?? new AgentClientError("The connection is closed", { status: 0, kind: "gone" });
   }
   #sendFrame(frame) {
     if (this.#closed) throw this.#closedError();
@@ -194,7 +199,7 @@ var ReactConnection = class {
       return;
     }
     if (this.#queue.length >= MAX_QUEUED_FRAMES) {
-      throw new AgentClientError(`Not connected and ${MAX_QUEUED_FRAMES} messages are already waiting`, { status: 0, code: "network" });
+      throw new AgentClientError(`Not connected and ${MAX_QUEUED_FRAMES} messages are already waiting`, { status: 0, kind: "network" });
     }
     this.#queue.push(frame);
   }
@@ -249,7 +254,7 @@ var ReactConnection = class {
     this.#attempt++;
     if (this.#attempt >= this.#options.maxAttempts) {
       const cause = error instanceof AgentClientError ? error : void 0;
-      this.#giveUp(cause ?? new AgentClientError(`Could not connect to the agent after ${this.#attempt} attempts`, { status: 0, code: "network" }));
+      this.#giveUp(cause ?? new AgentClientError(`Could not connect to the agent after ${this.#attempt} attempts`, { status: 0, kind: "network" }));
       return;
     }
     if (!(error instanceof AgentClientError)) {
@@ -257,7 +262,7 @@ var ReactConnection = class {
         await this.#host.getAgent(this.agentId);
       } catch (probe) {
         if (probe instanceof AgentClientError && (probe.status === 404 || probe.status === 403)) {
-          this.#giveUp(new AgentClientError(probe.message, { status: probe.status, code: "gone", body: probe.body }));
+          this.#giveUp(new AgentClientError(probe.message, { status: probe.status, kind: "gone", body: probe.body }));
           return;
         }
       }
@@ -277,7 +282,7 @@ var ReactConnection = class {
     try {
       socket = this.#host.openSocket(this.agentId, token);
     } catch (error) {
-      this.#giveUp(error instanceof AgentClientError ? error : new AgentClientError(String(error), { status: 0, code: "network", cause: error }));
+      this.#giveUp(error instanceof AgentClientError ? error : new AgentClientError(String(error), { status: 0, kind: "network", cause: error }));
       return;
     }
     this.#socket = socket;
@@ -375,9 +380,38 @@ var AgentClient = class {
   listModels(options = {}) {
     return this.#request("GET", options.details ? "/agents/models?details=true" : "/agents/models");
   }
-  /** `GET /agents`: the caller's agents (an ADMIN's: everyone's), oldest first. */
+  /** `GET /agents`, every page: the caller's agents (an ADMIN's: everyone's), oldest first. */
   async listAgents() {
-    return (await this.#request("GET", "/agents")).agents;
+    const agents = [];
+    let cursor = null;
+    do {
+      const page = await this.listAgentsPage(cursor === null ? {} : { cursor });
+      agents.push(...page.agents);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    return agents;
+  }
+  /** `GET /agents?limit=&cursor=`: one page; pass `nextCursor` back as `cursor` for the next (`null` on the last). */
+  listAgentsPage(options = {}) {
+    const query = new URLSearchParams();
+    if (options.limit !== void 0) query.set("limit", String(options.limit));
+    if (options.cursor !== void 0) query.set("cursor", options.cursor);
+    const search = query.toString();
+    return this.#request("GET", search ? `/agents?${search}` : "/agents");
+  }
+  /**
+   * `GET /agents/:id/conversation`: a page of the conversation (root to
+   * HEAD), newest last: the `limit` steps before step `before` (default: the
+   * latest), and whether older ones exist. A socket's `init` carries the
+   * latest steps and says `more` when there are older ones: page them from
+   * its first step.
+   */
+  conversation(agentId, options = {}) {
+    const query = new URLSearchParams();
+    if (options.before !== void 0) query.set("before", options.before);
+    if (options.limit !== void 0) query.set("limit", String(options.limit));
+    const search = query.toString();
+    return this.#request("GET", agentPath(agentId, search ? `/conversation?${search}` : "/conversation"));
   }
   /** `POST /agents`. */
   createAgent(input) {
@@ -482,7 +516,7 @@ var AgentClient = class {
         if (!Ctor) {
           throw new AgentClientError("No WebSocket implementation: on Node 20 run with --experimental-websocket, or pass options.WebSocket", {
             status: 0,
-            code: "network"
+            kind: "network"
           });
         }
         return new Ctor(this.socketUrl(agentId), this.socketProtocols(token));
@@ -496,10 +530,10 @@ var AgentClient = class {
     try {
       token = await this.#getToken();
     } catch (error) {
-      throw new AgentClientError("getToken() failed", { status: 0, code: "no_token", cause: error });
+      throw new AgentClientError("getToken() failed", { status: 0, kind: "no_token", cause: error });
     }
     if (typeof token !== "string" || token.trim() === "") {
-      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, code: "no_token" });
+      throw new AgentClientError("getToken() returned no token; nothing was sent", { status: 0, kind: "no_token" });
     }
     return token.trim();
   }
@@ -511,7 +545,7 @@ var AgentClient = class {
       try {
         return await this.#fetch(url, { method, headers, ...body === void 0 ? {} : { body: JSON.stringify(body) } });
       } catch (error) {
-        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, code: "network", cause: error });
+        throw new AgentClientError(`${method} ${path}: no answer from the service`, { status: 0, kind: "network", cause: error });
       }
     };
     const token = await this.#token();
@@ -530,14 +564,14 @@ var AgentClient = class {
     } catch {
       parsed = void 0;
       if (response.ok) {
-        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, code: "bad_response" });
+        throw new AgentClientError(`${method} ${path}: the answer is not JSON`, { status: response.status, kind: "bad_response" });
       }
     }
     if (!response.ok) {
       const message = parsed?.error;
       throw new AgentClientError(typeof message === "string" ? message : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
         status: response.status,
-        code: "http",
+        kind: "http",
         body: parsed,
         reason: response.status === 401 ? challengeReason(response.headers.get("www-authenticate")) : void 0
       });

@@ -33,12 +33,10 @@ import {
   type AppendStepOptions,
   isValidAgentId,
   type MoveHeadResult,
-  type OrphanedRun,
-  type RenewResult,
   type StartRun,
   type StartRunResult,
 } from "../agent-store.ts";
-import { LocalRuns } from "../local-runs.ts";
+import { InProcessLeases } from "../in-process-leases.ts";
 import { Lru } from "../lru.ts";
 import { readMeta, readStep, RecordError } from "../records.ts";
 import { AgentIndex } from "./agent-index.ts";
@@ -63,13 +61,12 @@ export interface FileAgentStoreOptions {
 
 const ignore = () => {};
 
-export class FileAgentStore implements AgentStore {
+export class FileAgentStore extends InProcessLeases implements AgentStore {
   readonly kind = "file";
   readonly dir: string;
   readonly #agentsDir: string;
   readonly #logger: Logger;
   readonly #lock: DirLock;
-  readonly #runs: LocalRuns;
   readonly #metas: Lru<string, AgentMeta>;
   readonly #journals: Lru<string, Journal>;
   /** Operations per agent, in call order. */
@@ -79,11 +76,11 @@ export class FileAgentStore implements AgentStore {
   #closed = false;
 
   private constructor(options: FileAgentStoreOptions, lock: DirLock) {
+    super(options.now);
     this.dir = options.dir;
     this.#agentsDir = join(options.dir, "agents");
     this.#logger = options.logger;
     this.#lock = lock;
-    this.#runs = new LocalRuns(options.now);
     this.#metas = new Lru(options.metaCacheSize ?? 5_000);
     this.#journals = new Lru(options.journalCacheSize ?? 256, options.journalCacheBytes ?? 64 * 1024 * 1024);
     this.#usage = new UsageFiles(join(options.dir, "usage"), options.logger);
@@ -142,7 +139,7 @@ export class FileAgentStore implements AgentStore {
       if (!meta) return undefined;
       const journal = await this.#journal(id);
       if (!journal) return undefined;
-      return { ...structuredClone(meta), headId: journal.tree.headId, stepCount: journal.tree.size, run: this.#runs.get(id) };
+      return { ...structuredClone(meta), headId: journal.tree.headId, stepCount: journal.tree.size, run: this.runs.get(id) };
     });
   }
 
@@ -153,7 +150,7 @@ export class FileAgentStore implements AgentStore {
     for (const item of items) {
       const meta = this.#metas.get(item.id) ?? (await this.#enqueue(item.id, () => this.#meta(item.id)));
       // A list needs neither HEAD nor the step count: reading every journal for them would make it cost the history.
-      if (meta) agents.push({ ...structuredClone(meta), headId: null, stepCount: 0, run: this.#runs.get(item.id) });
+      if (meta) agents.push({ ...structuredClone(meta), headId: null, stepCount: 0, run: this.runs.get(item.id) });
     }
     return { agents, next };
   }
@@ -179,7 +176,7 @@ export class FileAgentStore implements AgentStore {
     if (!isValidAgentId(id)) return false;
     const index = await this.#loadIndex();
     const existed = index.has(id);
-    this.#runs.forget(id);
+    this.runs.forget(id);
     await this.#enqueue(id, async () => {
       this.#metas.delete(id);
       this.#journals.delete(id);
@@ -198,7 +195,7 @@ export class FileAgentStore implements AgentStore {
     const charge = options.charge;
     if (charge) checkCharge(charge);
     return this.#enqueue(agentId, async () => {
-      if (options.runId !== undefined && !this.#runs.holds(agentId, options.runId)) return false;
+      if (options.runId !== undefined && !this.runs.holds(agentId, options.runId)) return false;
       if (!(await this.#meta(agentId))) return false;
       const journal = await this.#journal(agentId);
       if (!journal) return false;
@@ -216,7 +213,7 @@ export class FileAgentStore implements AgentStore {
     if (!isValidAgentId(agentId)) return "missing";
     return this.#enqueue(agentId, async () => {
       if (!(await this.#meta(agentId))) return "missing";
-      if (this.#runs.get(agentId)) return "busy";
+      if (this.runs.get(agentId)) return "busy";
       const journal = await this.#journal(agentId);
       if (!journal) return "missing";
       if ("clear" in target) await journal.clear();
@@ -255,28 +252,17 @@ export class FileAgentStore implements AgentStore {
   async startRun(agentId: string, run: StartRun): Promise<StartRunResult> {
     const meta = isValidAgentId(agentId) ? await this.#enqueue(agentId, () => this.#meta(agentId)) : undefined;
     if (!meta) return { ok: false, reason: "missing" };
-    return this.#runs.start(agentId, meta.ownerUid, run);
+    return this.runs.start(agentId, meta.ownerUid, run);
   }
 
-  async renewRuns(replicaId: string, runIds: readonly string[], leaseMs: number): Promise<RenewResult> {
-    return this.#runs.renew(replicaId, runIds, leaseMs);
-  }
 
-  async endRun(agentId: string, runId: string): Promise<void> {
-    this.#runs.end(agentId, runId);
-  }
 
-  async requestStop(agentId: string): Promise<boolean> {
-    return this.#runs.requestStop(agentId);
-  }
 
-  async claimOrphanedRuns(replicaId: string, leaseMs: number): Promise<OrphanedRun[]> {
-    return this.#runs.claimOrphans(replicaId, leaseMs);
-  }
 
-  async countRuns(ownerUid: number): Promise<number> {
-    return this.#runs.count(ownerUid);
-  }
+
+
+
+
 
   // --- Lifecycle ----------------------------------------------------------------
 

@@ -37,7 +37,7 @@ export interface PostgresConnection {
   readonly url: string;
   readonly logger: Logger;
   /** A table of the schema, as an escaped identifier for queries. */
-  table(name: "agents" | "steps" | "snapshots" | "events" | "schema_migrations" | "usage"): postgres.Helper<string>;
+  table(name: "agents" | "steps" | "snapshots" | "events" | "schema_migrations" | "sockets" | "usage"): postgres.Helper<string>;
   /** Runs `work`, turning connection failures into StoreUnavailableError. */
   call<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -78,6 +78,30 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: "open sockets, counted per owner across replicas",
+    sql: `
+      -- A socket counts while its replica renews it; a dead replica's sockets stop counting after a lease.
+      CREATE TABLE $schema.sockets (
+        id text PRIMARY KEY,
+        owner_uid integer NOT NULL,
+        replica_id text NOT NULL,
+        lease_until timestamptz NOT NULL
+      );
+      CREATE INDEX sockets_by_owner ON $schema.sockets (owner_uid, lease_until);
+      CREATE INDEX sockets_by_replica ON $schema.sockets (replica_id);
+    `,
+  },
+  {
+    version: 3,
+    name: "agents whose row fails its check are set aside",
+    sql: `
+      -- Set when a row fails its check on read: the agent is then left out (404, not listed,
+      -- not counted) and kept for an operator to look at, with why.
+      ALTER TABLE $schema.agents ADD COLUMN quarantined_at timestamptz, ADD COLUMN quarantine_reason text;
+    `,
+  },
+  {
+    version: 4,
     name: "usage per user, day and model",
     sql: `
       -- Each user's usage per UTC day and model, added to by the statement that stores the model step.

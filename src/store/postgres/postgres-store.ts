@@ -25,6 +25,7 @@ import type {
   AgentStore,
   AppendStepOptions,
   MoveHeadResult,
+  OpenSocket,
   OrphanedRun,
   RenewResult,
   StartRun,
@@ -33,7 +34,7 @@ import type {
 import { isValidAgentId } from "../agent-store.ts";
 import { checkCharge, COUNT_FIELDS, type DailyUsageQuery, type DailyUsageRow, type StepUsageRecord, type UsageCounts } from "../../usage/totals.ts";
 import { sortRows } from "../day-totals.ts";
-import { readMeta, readStep, readStepUsage } from "../records.ts";
+import { readMeta, readStep, readStepUsage, RecordError } from "../records.ts";
 import { joinStep, splitStep } from "../snapshots.ts";
 import { lockKey, type PostgresConnection } from "./connection.ts";
 
@@ -108,6 +109,37 @@ export class PostgresAgentStore implements AgentStore {
     return this.#db.table(name);
   }
 
+  /**
+   * An agent row checked whole; one that fails is set aside (quarantined_at)
+   * and left out, with a log line naming the agent and the field, never the
+   * content, so one bad row cannot break its owner's (or an ADMIN's) list.
+   */
+  async #checked(row: AgentRow): Promise<StoredAgent | undefined> {
+    try {
+      return agentOf(row);
+    } catch (error) {
+      if (!(error instanceof RecordError)) throw error;
+      this.#db.logger.warn("set aside an agent whose row failed its check", { agentId: row.id, reason: error.message });
+      await this.#sql`
+        UPDATE ${this.#t("agents")} SET quarantined_at = now(), quarantine_reason = ${error.message} WHERE id = ${row.id}`;
+      return undefined;
+    }
+  }
+
+  /** Step rows checked whole; one that fails is left out and logged (agent, step and field). */
+  #checkedSteps(agentId: string, rows: StepRow[]): ReActStep[] {
+    const steps: ReActStep[] = [];
+    for (const row of rows) {
+      try {
+        steps.push(stepOf(row));
+      } catch (error) {
+        if (!(error instanceof RecordError)) throw error;
+        this.#db.logger.warn("left out a step whose row failed its check", { agentId, stepId: row.id, reason: error.message });
+      }
+    }
+    return steps;
+  }
+
   ping(): Promise<void> {
     return this.#db.call(async () => {
       await this.#sql`SELECT 1`;
@@ -122,7 +154,8 @@ export class PostgresAgentStore implements AgentStore {
       this.#sql.begin(async (tx) => {
         if (options.maxPerOwner !== undefined) {
           await tx`SELECT pg_advisory_xact_lock(${this.#ownerLock}, ${checked.ownerUid})`;
-          const [row] = await tx`SELECT count(*)::int AS n FROM ${this.#t("agents")} WHERE owner_uid = ${checked.ownerUid}`;
+          const [row] = await tx`
+            SELECT count(*)::int AS n FROM ${this.#t("agents")} WHERE owner_uid = ${checked.ownerUid} AND quarantined_at IS NULL`;
           if ((row?.n as number) >= options.maxPerOwner) return false;
         }
         await tx`INSERT INTO ${this.#t("agents")} (id, owner_uid, owner_name, name, model_type, settings, created_at)
@@ -136,8 +169,9 @@ export class PostgresAgentStore implements AgentStore {
   getAgent(id: string): Promise<StoredAgent | undefined> {
     if (!isValidAgentId(id)) return Promise.resolve(undefined);
     return this.#db.call(async () => {
-      const [row] = await this.#sql`SELECT ${this.#sql.unsafe(AGENT_COLUMNS)} FROM ${this.#t("agents")} WHERE id = ${id}`;
-      return row ? agentOf(row as unknown as AgentRow) : undefined;
+      const [row] = await this.#sql`
+        SELECT ${this.#sql.unsafe(AGENT_COLUMNS)} FROM ${this.#t("agents")} WHERE id = ${id} AND quarantined_at IS NULL`;
+      return row ? this.#checked(row as unknown as AgentRow) : undefined;
     });
   }
 
@@ -147,20 +181,27 @@ export class PostgresAgentStore implements AgentStore {
       const after = query.after;
       const rows = await sql`
         SELECT ${sql.unsafe(AGENT_COLUMNS)} FROM ${this.#t("agents")}
-        WHERE true
+        WHERE quarantined_at IS NULL
           ${query.ownerUid === undefined ? sql`` : sql`AND owner_uid = ${query.ownerUid}`}
           ${after ? sql`AND (created_at, id) > (${after.createdAt}::timestamptz, ${after.id})` : sql``}
         ORDER BY created_at, id
         LIMIT ${query.limit + 1}`;
-      const agents = rows.slice(0, query.limit).map((row) => agentOf(row as unknown as AgentRow));
-      const last = agents.at(-1);
-      return { agents, next: rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
+      const page = rows.slice(0, query.limit) as unknown as AgentRow[];
+      const agents: StoredAgent[] = [];
+      for (const row of page) {
+        const agent = await this.#checked(row);
+        if (agent) agents.push(agent);
+      }
+      // The cursor follows the rows read, set-aside ones included, so no page repeats or skips.
+      const last = page.at(-1);
+      return { agents, next: rows.length > query.limit && last ? { createdAt: last.created_at.toISOString(), id: last.id } : null };
     });
   }
 
   countAgents(ownerUid: number): Promise<number> {
     return this.#db.call(async () => {
-      const [row] = await this.#sql`SELECT count(*)::int AS n FROM ${this.#t("agents")} WHERE owner_uid = ${ownerUid}`;
+      const [row] = await this.#sql`
+        SELECT count(*)::int AS n FROM ${this.#t("agents")} WHERE owner_uid = ${ownerUid} AND quarantined_at IS NULL`;
       return row?.n as number;
     });
   }
@@ -286,7 +327,7 @@ export class PostgresAgentStore implements AgentStore {
         LEFT JOIN ${this.#t("snapshots")} a ON a.agent_id = s.agent_id AND a.key = s.after_key
         WHERE s.agent_id = ${agentId}
         ORDER BY s.ord`;
-      return rows.map((row) => stepOf(row as unknown as StepRow));
+      return this.#checkedSteps(agentId, rows as unknown as StepRow[]);
     });
   }
 
@@ -312,7 +353,7 @@ export class PostgresAgentStore implements AgentStore {
         LEFT JOIN ${this.#t("snapshots")} b ON b.agent_id = s.agent_id AND b.key = s.before_key
         LEFT JOIN ${this.#t("snapshots")} a ON a.agent_id = s.agent_id AND a.key = s.after_key
         ORDER BY p.depth DESC`;
-      return rows.map((row) => stepOf(row as unknown as StepRow));
+      return this.#checkedSteps(agentId, rows as unknown as StepRow[]);
     });
   }
 
@@ -325,7 +366,7 @@ export class PostgresAgentStore implements AgentStore {
         LEFT JOIN ${this.#t("snapshots")} b ON b.agent_id = s.agent_id AND b.key = s.before_key
         LEFT JOIN ${this.#t("snapshots")} a ON a.agent_id = s.agent_id AND a.key = s.after_key
         WHERE s.agent_id = ${agentId} AND s.id = ${stepId}`;
-      return row ? stepOf(row as unknown as StepRow) : undefined;
+      return row ? this.#checkedSteps(agentId, [row as unknown as StepRow])[0] : undefined;
     });
   }
 
@@ -334,10 +375,20 @@ export class PostgresAgentStore implements AgentStore {
     return this.#db.call(async () => {
       // Only the usage fields of each body: no content, no tool results, no snapshots.
       const rows = await this.#sql`
-        SELECT body->'messageId' AS "messageId", body->'stepId' AS "stepId", body->'timestamp' AS timestamp,
+        SELECT id, body->'messageId' AS "messageId", body->'stepId' AS "stepId", body->'timestamp' AS timestamp,
           body->'role' AS role, body->'model' AS model, body->'usage' AS usage, body->'cost' AS cost
         FROM ${this.#t("steps")} WHERE agent_id = ${agentId} ORDER BY ord`;
-      return rows.map((row) => readStepUsage(row));
+      // As with whole steps, a row that fails its check is left out and logged.
+      const records: StepUsageRecord[] = [];
+      for (const { id, ...fields } of rows) {
+        try {
+          records.push(readStepUsage(fields));
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          this.#db.logger.warn("left out a step whose row failed its check", { agentId, stepId: id, reason: error.message });
+        }
+      }
+      return records;
     });
   }
 
@@ -463,6 +514,48 @@ export class PostgresAgentStore implements AgentStore {
       const [row] = await this.#sql`
         SELECT count(*)::int AS n FROM ${this.#t("agents")}
         WHERE owner_uid = ${ownerUid} AND run_id IS NOT NULL AND run_lease_until > now()`;
+      return row?.n as number;
+    });
+  }
+
+  // --- Open sockets ------------------------------------------------------------
+
+  openSocket(socket: OpenSocket, max?: number): Promise<boolean> {
+    return this.#db.call(() =>
+      this.#sql.begin(async (tx) => {
+        if (max !== undefined) {
+          await tx`SELECT pg_advisory_xact_lock(${this.#ownerLock}, ${socket.ownerUid})`;
+          const [row] = await tx`
+            SELECT count(*)::int AS n FROM ${this.#t("sockets")} WHERE owner_uid = ${socket.ownerUid} AND lease_until > now()`;
+          if ((row?.n as number) >= max) return false;
+        }
+        await tx`
+          INSERT INTO ${this.#t("sockets")} (id, owner_uid, replica_id, lease_until)
+          VALUES (${socket.id}, ${socket.ownerUid}, ${socket.replicaId}, now() + ${socket.leaseMs} * interval '1 millisecond')`;
+        return true;
+      })
+    );
+  }
+
+  closeSocket(id: string): Promise<void> {
+    return this.#db.call(async () => {
+      await this.#sql`DELETE FROM ${this.#t("sockets")} WHERE id = ${id}`;
+    });
+  }
+
+  renewSockets(replicaId: string, leaseMs: number): Promise<void> {
+    return this.#db.call(async () => {
+      await this.#sql`
+        UPDATE ${this.#t("sockets")} SET lease_until = now() + ${leaseMs} * interval '1 millisecond' WHERE replica_id = ${replicaId}`;
+      // Sockets of replicas that died long ago: nothing counts them any more.
+      await this.#sql`DELETE FROM ${this.#t("sockets")} WHERE lease_until < now() - interval '1 hour'`;
+    });
+  }
+
+  countSockets(ownerUid: number): Promise<number> {
+    return this.#db.call(async () => {
+      const [row] = await this.#sql`
+        SELECT count(*)::int AS n FROM ${this.#t("sockets")} WHERE owner_uid = ${ownerUid} AND lease_until > now()`;
       return row?.n as number;
     });
   }
