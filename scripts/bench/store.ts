@@ -165,9 +165,13 @@ async function benchSaves(): Promise<string> {
     await file.createAgent(meta("file-warm"));
     const filePlain = row("file store (journal append)", await timeSaves((step) => file.appendStep("file-agent", step).then(() => {}), (step) => file.appendStep("file-warm", step).then(() => {})));
     await file.createAgent(meta("file-charged"));
+    await file.createAgent(meta("file-charged-warm"));
     const fileCharged = row(
       "file store, usage charged (+ a line in usage/<day>.jsonl)",
-      await timeSaves((step) => file.appendStep("file-charged", step, charged(step)).then(() => {})),
+      await timeSaves(
+        (step) => file.appendStep("file-charged", step, charged(step)).then(() => {}),
+        (step) => file.appendStep("file-charged-warm", step, charged(step)).then(() => {}),
+      ),
     );
     chargeNote("file store", filePlain, fileCharged);
     await file.close();
@@ -187,9 +191,13 @@ async function benchSaves(): Promise<string> {
         await store.createAgent(meta("pg-warm"));
         const pgPlain = row("PostgreSQL store (a row per step)", await timeSaves((step) => store.appendStep("pg-agent", step).then(() => {}), (step) => store.appendStep("pg-warm", step).then(() => {})));
         await store.createAgent(meta("pg-charged"));
+        await store.createAgent(meta("pg-charged-warm"));
         const pgCharged = row(
           "PostgreSQL store, usage charged (+ an upsert in the same statement)",
-          await timeSaves((step) => store.appendStep("pg-charged", step, charged(step)).then(() => {})),
+          await timeSaves(
+            (step) => store.appendStep("pg-charged", step, charged(step)).then(() => {}),
+            (step) => store.appendStep("pg-charged-warm", step, charged(step)).then(() => {}),
+          ),
         );
         chargeNote("PostgreSQL", pgPlain, pgCharged);
       } finally {
