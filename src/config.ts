@@ -40,6 +40,7 @@ import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hoc
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
 import { type Limits, parseLimits } from "./config/limits.ts";
 import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
+import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -143,6 +144,8 @@ export interface Config {
     /** Lowest level written. */
     readonly level: LogLevel;
   };
+  /** Metrics, traces and the access log: see config/observability.ts. */
+  readonly observability: ObservabilityConfig;
   /** Things that work but should be fixed, one line each, for the start banner. Never contain a secret. */
   readonly warnings: readonly string[];
 }
@@ -261,6 +264,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   if (typeof limits === "string") throw new ConfigError(limits);
   const usageLimits = parseUsageLimits(get);
   if (typeof usageLimits === "string") throw new ConfigError(usageLimits);
+  const observability = parseObservabilityConfig(get, host);
+  if (typeof observability === "string") throw new ConfigError(observability);
 
   const config: Config = {
     env: agentEnv,
@@ -286,11 +291,13 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
       tokenCacheSize,
     },
     log: { level: logLevel },
+    observability,
     warnings,
   };
   hideSecretsFromSerialisation(config.litellm, ["masterKey"]);
   hideSecretsFromSerialisation(config.auth, ["secrets"]);
   if (config.agents.databaseUrl !== undefined) hideSecretsFromSerialisation(config.agents, ["databaseUrl"]);
+  if (config.observability.tracing) hideSecretsFromSerialisation(config.observability.tracing, ["headers"]);
   return deepFreeze(config);
 }
 
@@ -334,6 +341,8 @@ export function describeConfig(config: Config, boundPort: number = config.server
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
     ...[describeUsageLimits(config.usage)].filter((part) => part !== undefined),
     `log level ${config.log.level}`,
+    ...(config.observability.metrics ? [`metrics on :${config.observability.metrics.port}/metrics`] : []),
+    ...(config.observability.tracing ? [`traces to ${new URL(config.observability.tracing.url).host} (${config.observability.tracing.protocol})`] : []),
     `AGENT_ENV ${config.env}`,
     ...(config.mode === "all" ? [] : [`SERVICE_MODE ${config.mode}`]),
   ].join(", ");

@@ -27,7 +27,11 @@ import { createLogger, type Logger } from "./log.ts";
 import { watchParent } from "./parent-watch.ts";
 import { runtimeName } from "./runtime.ts";
 import { createService } from "./service.ts";
-import { startServer } from "./server/index.ts";
+import { createMetrics, NO_METRICS } from "./observability/metrics.ts";
+import { startMetricsServer } from "./observability/metrics-server.ts";
+import type { Telemetry } from "./observability/run-telemetry.ts";
+import { NO_TRACING } from "./observability/tracing.ts";
+import { type RunningServer, startServer } from "./server/index.ts";
 
 /** Where the service listens, once it does (scripts/demo.ts prints its URLs from it). */
 export interface Started {
@@ -48,7 +52,9 @@ async function main(): Promise<Started> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.log.level });
+  // The master key and the JWT secrets are masked by value wherever a line would carry them.
+  const secrets = [...config.auth.secrets, ...(config.litellm.masterKey === undefined ? [] : [config.litellm.masterKey])];
+  const logger = createLogger({ level: config.log.level, secrets });
   for (const warning of config.warnings) logger.warn(warning);
 
   const verifier = new TokenVerifier({
@@ -57,10 +63,27 @@ async function main(): Promise<Started> {
     cacheSize: config.auth.tokenCacheSize,
   });
   const maxBodyBytes = config.server.maxBodyBytes;
-  const agents = config.mode === "all" ? await startAgents(config, verifier, logger) : undefined;
+  const { observability } = config;
+  // Metrics and traces only when configured: otherwise nothing is created and the SDK is never loaded.
+  const telemetry: Telemetry = {
+    metrics: observability.metrics
+      ? createMetrics({ runtime: runtimeName().split(" ")[0]!, cachedTokens: () => verifier.cachedTokens })
+      : NO_METRICS,
+    tracing: observability.tracing ? (await import("./observability/otel-tracing.ts")).createOtelTracing(observability.tracing) : NO_TRACING,
+  };
+  const accessLog = observability.accessLog ? logger.child({ component: "access" }) : undefined;
+  const agents = config.mode === "all" ? await startAgents(config, verifier, logger, telemetry, accessLog) : undefined;
   // The gateway check alone depends on nothing: it is ready once it listens.
   const app = agents?.app ??
-    createApp({ apiPrefix: config.server.apiPrefix, maxBodyBytes, verifier, logger, routes: [readinessRoute({ name: "none", check: async () => {} }, logger)] });
+    createApp({
+      apiPrefix: config.server.apiPrefix,
+      maxBodyBytes,
+      verifier,
+      logger,
+      ...telemetry,
+      ...(accessLog ? { accessLog } : {}),
+      routes: [readinessRoute({ name: "none", check: async () => {} }, logger)],
+    });
   const { host, port } = config.server;
   let server;
   try {
@@ -75,6 +98,18 @@ async function main(): Promise<Started> {
   // server.port, not config.server.port: with PORT=0 only the server knows the port it got.
   // The pid, so the service can be stopped by it (`kill <pid>`), whatever started it.
   console.log(`agent-service (${runtimeName()}, pid ${process.pid}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
+  let metricsServer: RunningServer | undefined;
+  if (observability.metrics) {
+    try {
+      metricsServer = await startMetricsServer(telemetry.metrics, observability.metrics);
+    } catch (error) {
+      const message = describeListenError(error, { host: observability.metrics.host, port: observability.metrics.port, command: undefined });
+      if (message === undefined) throw error;
+      console.error(`agent-service: cannot listen for metrics (METRICS_PORT): ${message}`);
+      process.exit(1);
+    }
+    logger.info("metrics listening", { url: `${metricsServer.url}/metrics` });
+  }
 
   // SIGTERM: stop accepting, let running turns finish (or stop them after the
   // grace period), close sockets with 1001, flush the store, exit 0.
@@ -88,6 +123,9 @@ async function main(): Promise<Started> {
     // Idle keep-alive connections would hold a graceful close open: give it a second.
     await Promise.race([server.close(), new Promise((resolve) => setTimeout(resolve, 1000).unref?.())]);
     await server.close(true);
+    await metricsServer?.close(true);
+    // The last spans are exported before exit (bounded by the exporter's timeout).
+    await telemetry.tracing.close().catch((error) => logger.warn("could not export the last spans", { error }));
     logger.info("stopped");
     process.exit(0);
   };
@@ -112,7 +150,7 @@ function playgroundOptions(config: Config, logger: Logger) {
 }
 
 /** The agent side of the service: LiteLLM client, store, registry, routes and sockets. */
-async function startAgents(config: Config, verifier: TokenVerifier, logger: Logger) {
+async function startAgents(config: Config, verifier: TokenVerifier, logger: Logger, telemetry: Telemetry, accessLog: Logger | undefined) {
   const { litellm } = config;
   const llm = new LiteLLMClient({
     baseUrl: litellm.baseUrl,
@@ -173,6 +211,8 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     },
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
+    telemetry,
+    ...(accessLog ? { accessLog } : {}),
   });
   const { app, registry, sockets } = service;
   logger.info("agent store ready", { store: store.kind, replicaId: registry.replicaId });

@@ -20,6 +20,8 @@ import { readinessRoute } from "./http/readiness-route.ts";
 import { usageRoutes } from "./http/usage-routes.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
+import { NO_TELEMETRY, type Telemetry } from "./observability/run-telemetry.ts";
+import { timedStore } from "./observability/store-metrics.ts";
 import type { AgentStore } from "./store/agent-store.ts";
 
 export interface ServiceDeps {
@@ -42,6 +44,10 @@ export interface ServiceDeps {
   readonly initSteps?: number;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
+  /** Metrics and traces; default: off. */
+  readonly telemetry?: Telemetry;
+  /** Where access-log lines go (one per request, socket open and close); default: none. */
+  readonly accessLog?: Logger;
 }
 
 export interface Service {
@@ -56,9 +62,13 @@ export interface Service {
 
 export function createService(deps: ServiceDeps): Service {
   const { logger, llm, verifier, maxBodyBytes } = deps;
+  const telemetry = deps.telemetry ?? NO_TELEMETRY;
+  const { metrics, tracing } = telemetry;
+  const store = metrics.enabled ? timedStore(deps.store, metrics) : deps.store;
   const bus = deps.bus ?? new LocalEventBus(logger.child({ component: "events" }));
   const registry = new AgentRegistry({
-    store: deps.store,
+    store,
+    telemetry,
     bus,
     llm,
     toolkits: deps.toolkits,
@@ -75,6 +85,9 @@ export function createService(deps: ServiceDeps): Service {
     maxBodyBytes,
     verifier,
     logger,
+    metrics,
+    tracing,
+    ...(deps.accessLog ? { accessLog: deps.accessLog } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     reactSocket: reactSocketProvider({
       registry,
@@ -82,6 +95,7 @@ export function createService(deps: ServiceDeps): Service {
       verifier,
       logger,
       maxFrameBytes: maxBodyBytes,
+      tracing,
       ...(deps.limits?.maxMessageChars ? { maxMessageChars: deps.limits.maxMessageChars } : {}),
       ...(deps.initSteps ? { initSteps: deps.initSteps } : {}),
     }, sockets),
@@ -90,13 +104,13 @@ export function createService(deps: ServiceDeps): Service {
       : {}),
     // Fixed paths (/agents/models, /agents/usage) before /agents/:id.
     routes: [
-      readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),
+      readinessRoute({ name: store.kind, check: () => store.ping() }, logger),
       modelsRoutes(llm as LiteLLMClient, logger),
       ...(deps.extraRoutes ?? []),
-      usageRoutes({ registry, store: deps.store, ...(deps.now ? { now: deps.now } : {}) }),
+      usageRoutes({ registry, store, ...(deps.now ? { now: deps.now } : {}) }),
       agentsRoutes({ registry, llm, logger, maxBodyBytes }),
       operatorTypesRoute({ registry }),
     ],
   });
-  return { app, registry, sockets, store: deps.store, bus, close: () => registry.close() };
+  return { app, registry, sockets, store, bus, close: () => registry.close() };
 }

@@ -2,8 +2,9 @@
  * Static checks of what would break a deploy: the Kubernetes manifests
  * (deploy/k8s) agree with each other and with the service, and the
  * Containerfile is pinned, non-root and runs a file that exists. No
- * container engine or cluster runs on our machines, so these checks are
- * what we can prove here.
+ * cluster runs on our machines, so the manifests' checks are what we can
+ * prove here; the image itself is built and run by `npm run test:container`
+ * (tests/container/).
  */
 import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
@@ -178,12 +179,20 @@ describe("Containerfile", () => {
   const image = stages.at(-1)!;
   const stage = (name: string) => stages.find((s) => s.name === name);
 
-  test("is multi-stage with base images pinned by tag", () => {
+  test("is multi-stage; its bases are build arguments whose defaults are official images pinned by tag", () => {
+    // ARGs before the first FROM: the build arguments a FROM may name.
+    const firstFrom = lines.findIndex((l) => l.toUpperCase().startsWith("FROM "));
+    const args = new Map(lines.slice(0, firstFrom).filter((l) => /^ARG /i.test(l)).map((l) => {
+      const [name, value] = l.slice(4).trim().split("=", 2) as [string, string | undefined];
+      return [name, value];
+    }));
     const froms = instructions("FROM");
     assert.ok(froms.length >= 2, "multi-stage");
     for (const from of froms) {
-      const image = from.split(/\s+/)[1]!;
-      assert.match(image, /:[\w.-]+$/, `${image} has a tag`);
+      const named = /^\$\{(\w+)\}$/.exec(from.split(/\s+/)[1]!)?.[1];
+      assert.ok(named && args.has(named), `${from}: the base is a build argument (a machine without a registry builds against a local stand-in)`);
+      const image = args.get(named)!;
+      assert.match(image, /^docker\.io\/library\/[\w.-]+:[\w.-]+$/, `${named} defaults to an official image with a tag: ${image}`);
       assert.doesNotMatch(image, /:latest$/, `${image} is not :latest`);
     }
   });
@@ -226,6 +235,13 @@ describe("Containerfile", () => {
     const deps = stage("deps");
     assert.ok(deps?.lines.some((l) => /^RUN npm ci\b.*--omit=dev/.test(l)), "node_modules comes from npm ci --omit=dev");
     assert.ok(!image.lines.some((l) => l.startsWith("RUN npm")), "nothing is installed in the image itself");
+  });
+
+  test("the image leaves AGENT_STATE_DIR unset (its default is /app/data): AGENT_STORE=postgres refuses to start with it set", () => {
+    const env = instructions("ENV").join(" ");
+    assert.match(env, /\bAGENT_ENV=production\b/);
+    assert.doesNotMatch(env, /\bAGENT_STATE_DIR\b/);
+    assert.ok(image.lines.includes("WORKDIR /app"), "./data is /app/data");
   });
 
   test("installs from the lockfile", () => {

@@ -7,7 +7,7 @@
  * platform's daily limits (before a run, and mid-run). Across replicas:
  * tests/postgres/usage-replicas.e2e.ts.
  */
-import { describe, test } from "node:test";
+import { describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

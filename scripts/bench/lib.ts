@@ -530,3 +530,30 @@ export function fdBreakdown(pid: number, peerPort: number): { total: number; toP
   }
   return { total, toPeer, other: total - toPeer };
 }
+
+/** Which service runs a benchmark measures: without metrics, with `METRICS_PORT` set, or both (`BENCH_METRICS=off|on|both`, default both). */
+export function metricsModes(): readonly ("off" | "on")[] {
+  const mode = process.env.BENCH_METRICS ?? "both";
+  if (mode === "off" || mode === "on") return [mode];
+  if (mode === "both") return ["off", "on"];
+  throw new Error(`BENCH_METRICS must be off, on or both (got ${mode})`);
+}
+
+/** The environment that turns metrics on (a free METRICS_PORT), and where to read them. */
+export async function metricsEnv(mode: "off" | "on"): Promise<{ env: Record<string, string>; url?: string }> {
+  if (mode === "off") return { env: {} };
+  const port = await freePort();
+  return { env: { METRICS_PORT: String(port), METRICS_HOST: "127.0.0.1" }, url: `http://127.0.0.1:${port}/metrics` };
+}
+
+/** The sum of a metric's samples whose label text contains `labels` (proof that a run with metrics on counted). */
+export async function scrapeCount(url: string, name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(url)).text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name) || (line[name.length] !== "{" && line[name.length] !== " ")) continue;
+    if (labels && !line.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+  }
+  return sum;
+}

@@ -13,6 +13,9 @@
  * users), since the list filters every agent of the process.
  *
  * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
+ * BENCH_METRICS=both (default) measures the 3-agent rows without metrics and
+ * with METRICS_PORT set (requests, store operations counted), `off` or `on`
+ * only one.
  * Each server runs as its own process; autocannon runs in this one (Node),
  * on the same machine, so both sides pay the same load-generator tax.
  */
@@ -25,6 +28,9 @@ import {
   header,
   load,
   type LoadResult,
+  metricsEnv,
+  metricsModes,
+  scrapeCount,
   type Runtime,
   runtimesFromArgs,
   startChild,
@@ -74,17 +80,29 @@ async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
     ];
     rows.push(row("bare hello (baseline)", base));
 
-    const small = await startService(runtime, { prepare: agents(3) });
-    let list: LoadResult;
-    try {
-      rows.push(row("GET /api/healthcheck (open)", await measure(`${small.url}/api/healthcheck`)));
-      const check = await fetch(`${small.url}/api/agents`, { headers });
-      const body = await check.json() as { agents: unknown[] };
-      if (body.agents.length !== 3) throw new Error(`expected 3 agents, got ${JSON.stringify(body).slice(0, 200)}`);
-      list = await measure(`${small.url}/api/agents`, headers);
-      rows.push(row("GET /api/agents (3 agents)", list));
-    } finally {
-      await small.stop();
+    let list: LoadResult | undefined;
+    for (const mode of metricsModes()) {
+      const metrics = await metricsEnv(mode);
+      const suffix = mode === "on" ? " [metrics on]" : "";
+      const small = await startService(runtime, { prepare: agents(3), env: metrics.env });
+      try {
+        rows.push(row(`GET /api/healthcheck (open)${suffix}`, await measure(`${small.url}/api/healthcheck`)));
+        const check = await fetch(`${small.url}/api/agents`, { headers });
+        const body = await check.json() as { agents: unknown[] };
+        if (body.agents.length !== 3) throw new Error(`expected 3 agents, got ${JSON.stringify(body).slice(0, 200)}`);
+        const measured = await measure(`${small.url}/api/agents`, headers);
+        list ??= measured;
+        rows.push(row(`GET /api/agents (3 agents)${suffix}`, measured));
+        if (metrics.url) {
+          // Proof the figures are of a service that counted: requests and store reads.
+          const requests = await scrapeCount(metrics.url, "agent_service_http_request_duration_seconds_count", 'route="/api/agents"');
+          const reads = await scrapeCount(metrics.url, "agent_service_store_operation_duration_seconds_count", 'operation="listAgents"');
+          if (requests < 1000 || reads < 1000) throw new Error(`metrics on, but only ${requests} requests and ${reads} store reads were counted`);
+          notes.push(`${runtime}${suffix}: ${fmt(requests)} GET /api/agents and ${fmt(reads)} listAgents counted by the service`);
+        }
+      } finally {
+        await small.stop();
+      }
     }
 
     const big = await startService(runtime, { prepare: agents(1000) });
@@ -92,8 +110,8 @@ async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
       const bigList = await measure(`${big.url}/api/agents`, headers);
       rows.push(row("GET /api/agents (3 of 1,000)", bigList));
       notes.push(
-        `${runtime}: GET /api/agents serves ${fmt((list.requestsPerSecond / base.requestsPerSecond) * 100)}% of the bare hello's requests/s ` +
-          `(p99 ${list.p99} ms); with 1,000 agents in the process ${fmt((bigList.requestsPerSecond / base.requestsPerSecond) * 100)}%`,
+        `${runtime}: GET /api/agents serves ${fmt((list!.requestsPerSecond / base.requestsPerSecond) * 100)}% of the bare hello's requests/s ` +
+          `(p99 ${list!.p99} ms); with 1,000 agents in the process ${fmt((bigList.requestsPerSecond / base.requestsPerSecond) * 100)}%`,
       );
     } finally {
       await big.stop();

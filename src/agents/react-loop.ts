@@ -20,6 +20,7 @@ import {
   type ToolCall,
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import type { RunTelemetry } from "../observability/run-telemetry.ts";
 import { setImmediate } from "node:timers";
 import type { AgentEvent, LoadedAgent } from "./agent.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
@@ -47,6 +48,8 @@ export interface RunContext {
   limitReached?(): Promise<RunStop | undefined>;
   /** Bounds of this run (each absent: none). */
   readonly limits?: RunLimits;
+  /** Records the run's model and tool calls (metrics, spans); none in tests that do not look. */
+  readonly telemetry?: RunTelemetry;
 }
 
 /** Why a run stops between two model calls, as its last step says. */
@@ -324,15 +327,8 @@ async function modelCalls(
     let finish: Extract<ChatEvent, { type: "finish" }> | undefined;
     // The model as it is now: a PATCH during the call changes the next call's.
     const model = agent.meta.modelType;
-    for await (
-      const event of ctx.llm.chat({
-        model,
-        messages: buildMessages(agent),
-        tools: chatTools,
-        signal,
-        user: String(ctx.uid),
-      })
-    ) {
+    const request = { model, messages: buildMessages(agent), tools: chatTools, signal, user: String(ctx.uid) };
+    for await (const event of ctx.telemetry ? ctx.telemetry.chat(ctx.llm, request) : ctx.llm.chat(request)) {
       if (event.type === "text") {
         text += event.text;
         if (text.length > maxStepChars) {
@@ -396,6 +392,11 @@ async function modelCalls(
 }
 
 function callTool(ctx: RunContext, byName: Map<string, Tool>, call: ToolCall, timeoutMs: number) {
+  const run = () => runCall(ctx, byName, call, timeoutMs);
+  return ctx.telemetry ? ctx.telemetry.tool(call.name, byName.has(call.name), call.id, run) : run();
+}
+
+function runCall(ctx: RunContext, byName: Map<string, Tool>, call: ToolCall, timeoutMs: number) {
   const tool = byName.get(call.name);
   if (!tool) {
     return { output: `[ERROR] Unknown tool "${call.name}". Available tools: ${[...byName.keys()].join(", ") || "none"}`, isError: true };

@@ -18,6 +18,8 @@ import type { EventBus } from "../events/event-bus.ts";
 import type { JwtUser } from "../jwt.ts";
 import type { LiteLLMClient } from "../litellm.ts";
 import type { Logger } from "../log.ts";
+import { NO_TELEMETRY, RunTelemetry, type Telemetry } from "../observability/run-telemetry.ts";
+import type { RequestOrigin } from "../observability/tracing.ts";
 import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type OrphanedRun } from "../store/agent-store.ts";
 import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
 import type { AgentInfo } from "./events.ts";
@@ -53,6 +55,8 @@ export interface RegistryDeps {
   /** A run's lease (`RUN_LEASE_SECONDS`). Default 15 s. */
   readonly leaseMs?: number;
   readonly limits?: RegistryLimits;
+  /** Run, model and tool metrics and spans; default: off. */
+  readonly telemetry?: Telemetry;
 }
 
 /** A turn refused because the user reached a daily limit: which, and when it resets. */
@@ -69,6 +73,7 @@ interface LocalRun {
   readonly stepCount: number;
   readonly controller: AbortController;
   readonly agent: LoadedAgent;
+  readonly telemetry: RunTelemetry;
   done: Promise<void>;
   stopping: boolean;
 }
@@ -93,6 +98,7 @@ export class AgentRegistry {
   readonly #store: AgentStore;
   readonly #bus: EventBus;
   readonly #now: () => number;
+  #lastCreatedMs = 0;
   readonly #runs = new Map<string, LocalRun>();
   /** Sockets open here, counted in the store for their owners. */
   readonly #sockets = new Set<string>();
@@ -194,13 +200,16 @@ export class AgentRegistry {
 
   /** Creates an agent owned by `owner`; undefined when the owner has as many as they may. */
   async create(owner: JwtUser, fields: { modelType: string; name?: string; settings?: SettingsPatch }): Promise<StoredAgent | undefined> {
+    // Lists are oldest first by createdAt (ties by id): agents created within
+    // one millisecond on this replica still list in the order they were made.
+    this.#lastCreatedMs = Math.max(this.#now(), this.#lastCreatedMs + 1);
     const meta: AgentMeta = {
       id: crypto.randomUUID(),
       ownerUid: owner.uid,
       ownerName: owner.name,
       name: fields.name ?? "Bob",
       modelType: fields.modelType,
-      createdAt: new Date(this.#now()).toISOString(),
+      createdAt: new Date(this.#lastCreatedMs).toISOString(),
       settings: applySettings(defaultSettings(), fields.settings ?? {}),
     };
     const max = bound(this.#deps.limits?.maxAgentsPerUser);
@@ -266,7 +275,13 @@ export class AgentRegistry {
    * user reached a daily limit (a {@link DailyLimitRefusal}: no model call is
    * made), or the service is shutting down.
    */
-  async startTurn(agent: StoredAgent, content: string, user: JwtUser, source: "chat" | "feedback" = "chat"): Promise<StartTurnResult> {
+  async startTurn(
+    agent: StoredAgent,
+    content: string,
+    user: JwtUser,
+    source: "chat" | "feedback" = "chat",
+    origin?: RequestOrigin,
+  ): Promise<StartTurnResult> {
     if (this.#closing) return "closing";
     if (this.#runs.has(agent.id)) return "busy";
     // A run adds at least a user step and an answer.
@@ -298,7 +313,13 @@ export class AgentRegistry {
     }
 
     const controller = new AbortController();
-    const run: LocalRun = { runId, controller, agent: loaded, done: Promise.resolve(), stopping: false, stepCount: agent.stepCount };
+    const telemetry = new RunTelemetry(this.#deps.telemetry ?? NO_TELEMETRY, {
+      agentId: agent.id,
+      agentName: loaded.meta.name,
+      model: loaded.meta.modelType,
+      ...(origin ? { origin } : {}),
+    });
+    const run: LocalRun = { runId, controller, agent: loaded, telemetry, done: Promise.resolve(), stopping: false, stepCount: agent.stepCount };
     this.#runs.set(agent.id, run);
     this.#leases.wake();
     run.done = this.#execute(run, content, user.uid, messageId, source);
@@ -388,7 +409,9 @@ export class AgentRegistry {
   async #execute(run: LocalRun, content: string, uid: number, messageId: string, source: "chat" | "feedback"): Promise<void> {
     const { agent } = run;
     const agentId = agent.id;
-    const logger = this.#deps.logger;
+    // The run's lines carry the id of the request (or socket) that started it.
+    const requestId = run.telemetry.requestId;
+    const logger = requestId === undefined ? this.#deps.logger : this.#deps.logger.child({ requestId });
     const writer = new RunWriter({
       agentId,
       runId: run.runId,
@@ -423,6 +446,7 @@ export class AgentRegistry {
         },
         ...(this.limiter.active ? { limitReached: () => this.#limitReached(writer, uid) } : {}),
         limits: this.#runLimits(run.stepCount),
+        telemetry: run.telemetry,
       }, content, source);
     } catch (error) {
       // runTurn never rejects; this is a last guard so that a run always ends.
@@ -431,6 +455,7 @@ export class AgentRegistry {
       await writer.settled();
       await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
       this.#runs.delete(agentId);
+      run.telemetry.end(outcome);
       await this.#publish(agentId, { type: "complete", state: "AVAILABLE", usage: totalsOf(used) });
       logger.debug("run ended", { agentId, outcome });
     }
@@ -476,6 +501,7 @@ export class AgentRegistry {
         ...(state !== undefined ? { beforeWorkflowContent: state, afterWorkflowContent: state } : {}),
       };
       if (await this.#store.appendStep(agentId, step, { runId: fence })) {
+        this.#deps.telemetry?.metrics.runEnded("interrupted");
         await this.#publish(agentId, { type: "step", step });
       }
       logger.warn("ended a run whose replica stopped", { agentId, runId: orphan.runId, replicaId: orphan.replicaId });

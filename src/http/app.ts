@@ -12,6 +12,9 @@ import type { Logger } from "../log.ts";
 import { authorize, type AuthorizeDecision, type AuthorizeInput, DENIED_ON_FAILURE } from "../authorize.ts";
 import { offeredProtocols, SOCKET_PROTOCOL, TOKEN_PROTOCOL_PREFIX } from "../socket-auth.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
+import { HttpObserver, UNMATCHED_ROUTE } from "../observability/http-observer.ts";
+import { type Metrics, NO_METRICS } from "../observability/metrics.ts";
+import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import type { RateLimiter } from "./rate-limit.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
@@ -21,6 +24,8 @@ export interface SocketCaller {
   readonly user: JwtUser;
   /** `exp` of the token the socket was opened with, in seconds. */
   readonly exp: number;
+  /** The upgrade request: its id and span, which the socket's runs carry on. */
+  readonly origin: RequestOrigin;
 }
 
 /**
@@ -44,6 +49,12 @@ export interface AppDeps {
   /** REST requests per user (per replica); undefined: no limit. */
   readonly rateLimiter?: RateLimiter;
   readonly routes?: readonly RouteInstaller[];
+  /** Default: off. */
+  readonly metrics?: Metrics;
+  /** Default: off (an incoming traceparent is still passed on). */
+  readonly tracing?: Tracing;
+  /** One line per request and per socket open/close, at info; default: off. */
+  readonly accessLog?: Logger;
 }
 
 export interface App {
@@ -61,9 +72,11 @@ export interface App {
   };
 }
 
-/** Request fields set by the guard. */
+/** Request fields set by the guard and by `fetch`. */
 export interface AuthedRequest extends IRequest {
   user: JwtUser;
+  /** This request's id and span (http-observer.ts). */
+  origin: RequestOrigin;
 }
 
 /** The verified caller of a guarded route. */
@@ -76,7 +89,8 @@ export function callerOf(request: IRequest): JwtUser {
  * the token): with it, a token minted with another secret (bad_signature)
  * is told apart from an expired one.
  */
-function denied(result: Exclude<AuthResult, { ok: true }>, request: { url: string }, logger: Logger): Response {
+function denied(result: Exclude<AuthResult, { ok: true }>, request: { url: string }, logger: Logger, metrics: Metrics): Response {
+  metrics.authRefused(result.code);
   logger.debug("request refused", { status: result.status, code: result.code, path: new URL(request.url).pathname });
   return result.status === 401 ? unauthorized(result.code) : forbidden();
 }
@@ -97,23 +111,30 @@ function selectingProtocol(hooks: Partial<Hooks>, protocol: string): Partial<Hoo
   };
 }
 
+const requestIdOf = (request: IRequest): string | undefined => (request as AuthedRequest).origin?.requestId;
+
 /** Builds the application. Routes under `${apiPrefix}/agents` all pass the guard. */
 export function createApp(deps: AppDeps): App {
   const { apiPrefix: prefix, verifier, logger } = deps;
   const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? NO_METRICS;
+  const observer = new HttpObserver({ metrics, tracing: deps.tracing ?? NO_TRACING, ...(deps.accessLog ? { accessLog: deps.accessLog } : {}) });
 
   const router = AutoRouter<IRequest>({
     // Handlers return Responses; anything else reaching here is a bug, not JSON to send.
     format: (value: unknown) => value as Response,
-    missing: () => errorResponse(404, "Not found"),
-    catch: (error: unknown) => {
+    missing: (request: IRequest) => {
+      request.route = UNMATCHED_ROUTE;
+      return errorResponse(404, "Not found");
+    },
+    catch: (error: unknown, request: IRequest) => {
       if (error instanceof HttpError) return errorResponse(error.status, error.message, error.headers, error.code);
       if (error instanceof StoreUnavailableError) {
-        logger.warn("the agent store is unavailable", { error });
+        logger.warn("the agent store is unavailable", { error, requestId: requestIdOf(request) });
         return errorResponse(503, "The agent store is unavailable; try again shortly", { "retry-after": "2" }, "store_unavailable");
       }
       if (isTooLarge(error)) return errorResponse(413, `Request body is larger than ${deps.maxBodyBytes} bytes`);
-      logger.error("unhandled error while serving a request", { error });
+      logger.error("unhandled error while serving a request", { error, requestId: requestIdOf(request) });
       return errorResponse(500, "Internal server error");
     },
     before: [
@@ -137,7 +158,7 @@ export function createApp(deps: AppDeps): App {
       return errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
     }
     const result = authenticateRequest(verifier, request as unknown as Request, prefix);
-    if (!result.ok) return denied(result, request, logger);
+    if (!result.ok) return denied(result, request, logger, metrics);
     const offered = offeredProtocols(request.headers.get("sec-websocket-protocol"));
     const selected = offered.includes(SOCKET_PROTOCOL) ? SOCKET_PROTOCOL : undefined;
     // Without a protocol it could select, the client would drop the socket (browsers do): say why instead.
@@ -145,8 +166,10 @@ export function createApp(deps: AppDeps): App {
       return errorResponse(400, `Offer the ${SOCKET_PROTOCOL} subprotocol with the token entry`);
     }
     const query = new URL(request.url).searchParams;
-    const hooks = await deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp }, query);
+    const origin = (request as AuthedRequest).origin;
+    const hooks = await deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp, origin }, query);
     if (!hooks) return errorResponse(404, "Agent not found", undefined, "agent_not_found");
+    (request as AuthedRequest).user = result.user;
     // crossws reads the hooks off the response and performs the upgrade.
     return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });
@@ -155,7 +178,7 @@ export function createApp(deps: AppDeps): App {
     // `/agents` and `/agents/*` can both match one request: guard (and count it) once.
     if ((request as AuthedRequest).user) return;
     const result = authenticateRequest(verifier, request as unknown as Request, prefix);
-    if (!result.ok) return denied(result, request, logger);
+    if (!result.ok) return denied(result, request, logger, metrics);
     const wait = deps.rateLimiter?.take(result.user.uid) ?? 0;
     if (wait > 0) {
       return errorResponse(429, `Too many requests; try again in ${wait} s`, { "retry-after": String(wait) }, "too_many_requests");
@@ -186,10 +209,14 @@ export function createApp(deps: AppDeps): App {
     },
     decide: (input: AuthorizeInput) => {
       const decision = authorize(input, verifier, { apiPrefix: prefix });
+      metrics.gatewayDecision(decision.status, decision.reason);
       if (decision.status !== 200) logger.debug("gateway check refused", { status: decision.status, code: decision.reason });
       return decision;
     },
-    failed: (error: unknown) => logger.error("the gateway check failed; it was answered with a denial", { error }),
+    failed: (error: unknown) => {
+      metrics.gatewayDecision(DENIED_ON_FAILURE.status, DENIED_ON_FAILURE.reason);
+      logger.error("the gateway check failed; it was answered with a denial", { error });
+    },
   };
 
   return {
@@ -212,13 +239,27 @@ export function createApp(deps: AppDeps): App {
           return empty(DENIED_ON_FAILURE.status, DENIED_ON_FAILURE.headers);
         }
       }
+      const observed = observer.begin(request);
+      const routed = request as unknown as AuthedRequest;
+      routed.origin = observed;
+      let response: Response;
       try {
-        return (await router.fetch(request)) as Response;
+        response = (await router.fetch(request)) as Response;
       } catch (error) {
         // itty-router's own failures (e.g. a malformed percent-encoding in the path).
-        logger.warn("request could not be routed", { error });
-        return errorResponse(400, "Bad request");
+        logger.warn("request could not be routed", { error, requestId: observed.requestId });
+        response = errorResponse(400, "Bad request");
+        routed.route = UNMATCHED_ROUTE;
       }
+      const route = routed.route ?? UNMATCHED_ROUTE;
+      const uid = routed.user?.uid;
+      const upgrade = (response as Response & { crossws?: Partial<Hooks> }).crossws;
+      if (upgrade && uid !== undefined) {
+        // A socket: the 101 is sent by the adapter; its open and close are recorded by the hooks.
+        (response as Response & { crossws?: Partial<Hooks> }).crossws = observer.socket(upgrade, observed, route, uid);
+        return observer.end(observed, response, route, 101, uid);
+      }
+      return observer.end(observed, response, route, response.status, uid);
     },
   };
 }

@@ -28,6 +28,7 @@ import type { TokenVerifier } from "../auth.ts";
 import type { ErrorCode } from "../error-codes.ts";
 import type { EventBus } from "../events/event-bus.ts";
 import type { Logger } from "../log.ts";
+import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import type { ReactSocketProvider, SocketCaller } from "./app.ts";
 
@@ -74,6 +75,8 @@ export interface ReactSocketDeps {
   readonly maxMessageChars?: number;
   /** Steps `init` carries: the latest of the conversation (older ones are paged over REST). */
   readonly initSteps?: number;
+  /** A span per message, under the upgrade request's; default: off. */
+  readonly tracing?: Tracing;
 }
 
 interface ClientMessage {
@@ -117,6 +120,7 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
   const maxMessageChars = deps.maxMessageChars ?? 100_000;
   const initSteps = deps.initSteps ?? 200;
   const { registry, bus, logger } = deps;
+  const tracing = deps.tracing ?? NO_TRACING;
 
   return async (agentId: string, caller: SocketCaller, query: URLSearchParams): Promise<Partial<Hooks> | undefined> => {
     if (!(await registry.find(agentId, caller.user))) return undefined;
@@ -259,10 +263,12 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
           sendError(peer, "Invalid message format", "invalid_request");
           return;
         }
-        handle(peer, parsed).catch((error) => {
-          if (!(error instanceof StoreUnavailableError)) logger.error("a socket message failed", { agentId, error });
+        // The message's span: the run it starts goes under it (observability/tracing.ts).
+        const span = tracing.childSpan(caller.origin.span, "socket message", "server", { "agent_service.message.type": String(parsed.type).slice(0, 20) });
+        handle(peer, parsed, { requestId: caller.origin.requestId, span }).catch((error) => {
+          if (!(error instanceof StoreUnavailableError)) logger.error("a socket message failed", { agentId, error, requestId: caller.origin.requestId });
           sendError(peer, ...storeFailure(error));
-        });
+        }).finally(() => span.end());
       },
 
       close(peer) {
@@ -275,7 +281,7 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       },
     };
 
-    async function handle(peer: Peer, parsed: ClientMessage): Promise<void> {
+    async function handle(peer: Peer, parsed: ClientMessage, origin: RequestOrigin): Promise<void> {
       if (parsed.type !== "message" && parsed.type !== "prompt" && parsed.type !== "stop") {
         sendError(peer, `Unknown message type: ${String(parsed.type).slice(0, 50)}`, "invalid_request");
         return;
@@ -298,7 +304,7 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
         return;
       }
       const source = parsed.messageSource === "feedback" ? "feedback" : "chat";
-      const started = await registry.startTurn(agent, parsed.content, caller.user, source);
+      const started = await registry.startTurn(agent, parsed.content, caller.user, source, origin);
       if (started === "busy") sendError(peer, "Agent is busy", "agent_busy");
       else if (started === "closing") sendError(peer, "Service is shutting down", "service_shutting_down");
       else if (started === "quota") sendError(peer, "You have as many runs going as you may; wait for one to finish", "quota_exceeded");

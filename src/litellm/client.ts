@@ -47,6 +47,8 @@ export function liteLLMRoot(baseUrl: string): string {
 /** A header value we may send: visible ASCII, bounded. */
 const HEADER_SAFE = /^[\x21-\x7e]{1,128}$/;
 const MAX_ERROR_BODY_CHARS = 64 * 1024;
+/** The headers a chat request may carry on from what caused it (ChatRequest.headers). */
+const CONTEXT_HEADERS = ["traceparent", "x-request-id"] as const;
 const MAX_JSON_BODY_CHARS = 32 * 1024 * 1024;
 
 /**
@@ -234,7 +236,14 @@ export class LiteLLMClient {
     let response: TransportResponse | undefined;
     try {
       try {
-        response = await this.#send({ method: "POST", path: "/v1/chat/completions", body: chatBody(request), user: request.user, signal: controller.signal });
+        response = await this.#send({
+          method: "POST",
+          path: "/v1/chat/completions",
+          body: chatBody(request),
+          user: request.user,
+          signal: controller.signal,
+          ...(request.headers ? { context: request.headers } : {}),
+        });
       } catch (error) {
         throw failure(error);
       }
@@ -290,8 +299,15 @@ export class LiteLLMClient {
   }
 
   /** Sends one request with the master key; retries once (if configured) when no LiteLLM answered. */
-  async #send(options: { method: "GET" | "POST"; path: string; body?: string; user?: string | undefined; signal: AbortSignal }): Promise<TransportResponse> {
+  async #send(
+    options: { method: "GET" | "POST"; path: string; body?: string; user?: string | undefined; signal: AbortSignal; context?: Readonly<Record<string, string>> },
+  ): Promise<TransportResponse> {
     const headers: Record<string, string> = { accept: options.method === "POST" ? "text/event-stream" : "application/json" };
+    // Trace context and request id, when sane: never a way to set another header.
+    for (const name of CONTEXT_HEADERS) {
+      const value = options.context?.[name];
+      if (value !== undefined && HEADER_SAFE.test(value)) headers[name] = value;
+    }
     if (this.#masterKey) headers.authorization = `Bearer ${this.#masterKey}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
     // LiteLLM 1.108.7 reads the end user from this header before the `user` field (both are sent).

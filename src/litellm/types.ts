@@ -87,6 +87,11 @@ export interface ChatRequest {
    */
   readonly user?: string;
   readonly temperature?: number;
+  /**
+   * Headers that tie the call to what caused it: `traceparent` (W3C trace
+   * context) and `x-request-id`. Others are not sent.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A complete tool call, assembled from its streamed pieces. */

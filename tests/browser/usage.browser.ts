@@ -6,7 +6,7 @@
  *
  * `npm run test:browser` runs it on Node, then on Deno (it needs chromium).
  */
-import { test } from "node:test";
+import { test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { withPlaygroundPage, workflowToolkit } from "../helpers/browser.ts";
 import { mintToken } from "../helpers/tokens.ts";

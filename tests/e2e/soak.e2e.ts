@@ -15,7 +15,7 @@ import { checkRun, type RunPlan, runSoak, scriptedRunEvents, type SoakEvent } fr
 describe("the soak, short", { concurrency: 2 }, () => {
   for (const runtime of RUNTIMES) {
     test(`20 users for 15 s on ${runtime}: no event lost, duplicated or out of order; memory and descriptors bounded`, { timeout: 120_000 }, async () => {
-      const result = await runSoak({ users: 20, seconds: 15, runtime, warmupSeconds: 5, clearEvery: 4 });
+      const result = await runSoak({ users: 20, seconds: 15, runtime, warmupSeconds: 5, clearEvery: 4, stopEvery: 3 });
       assert.ok(result.ok, result.summary);
       assert.ok(result.stats.runs >= 20, `only ${result.stats.runs} runs:\n${result.summary}`);
       assert.ok(result.stats.stopped > 0, `no run was stopped mid-stream:\n${result.summary}`);

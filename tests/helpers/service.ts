@@ -13,6 +13,7 @@ import { createLogger } from "../../src/log.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import type { AgentStore } from "../../src/store/agent-store.ts";
+import type { Telemetry } from "../../src/observability/run-telemetry.ts";
 import { MemoryAgentStore } from "../../src/store/memory-store.ts";
 import { type ScriptedLLM, type ScriptedLLMOptions, startScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { TEST_SECRET } from "./tokens.ts";
@@ -47,6 +48,10 @@ export interface TestServiceOptions {
   /** The service's clock (step times, usage days, daily limits). */
   now?: () => number;
   initSteps?: number;
+  /** Metrics and traces (default: off). */
+  telemetry?: Telemetry;
+  /** Access-log lines into `logs` (component "access"). */
+  accessLog?: boolean;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -75,6 +80,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.initSteps ? { initSteps: options.initSteps } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.accessLog ? { accessLog: logger.child({ component: "access" }) } : {}),
   });
   const server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };

@@ -22,9 +22,14 @@ export interface TestSocket {
 /** How long `close()` waits for the closing handshake. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-export function openSocket(url: string, options: { protocols?: string[] } = {}): Promise<TestSocket> {
+export function openSocket(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
-    const ws = options.protocols ? new WebSocket(url, options.protocols) : new WebSocket(url);
+    // Headers on the upgrade (traceparent, x-request-id): a non-standard option Node, Deno and Bun all take.
+    const ws = options.headers
+      ? new WebSocket(url, { headers: options.headers, ...(options.protocols ? { protocols: options.protocols } : {}) } as unknown as string[])
+      : options.protocols
+      ? new WebSocket(url, options.protocols)
+      : new WebSocket(url);
     const events: SocketEvent[] = [];
     const waiters = new Set<() => void>();
     let resolveClosed!: (value: { code: number; reason: string }) => void;

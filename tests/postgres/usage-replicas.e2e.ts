@@ -6,7 +6,7 @@
  *
  *   npm run test:postgres
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "../helpers/node-test.ts";
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import type { ReActStep } from "../../src/agents/types.ts";
