@@ -202,7 +202,13 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     store,
     bus,
     leaseMs: config.agents.runLeaseMs,
-    limits: config.limits,
+    limits: {
+      ...config.limits,
+      daily: {
+        ...(config.usage.dailyTokenLimit !== undefined ? { tokens: config.usage.dailyTokenLimit } : {}),
+        ...(config.usage.dailyCostLimitUsd !== undefined ? { costUsd: config.usage.dailyCostLimitUsd } : {}),
+      },
+    },
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
     telemetry,
