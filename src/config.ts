@@ -39,6 +39,7 @@ import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
 import { type Limits, parseLimits } from "./config/limits.ts";
+import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
 import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
 
 export { parseHocon } from "./hocon.ts";
@@ -101,6 +102,8 @@ export interface Config {
   readonly agents: StoreConfig;
   /** What one user may take: see config/limits.ts. */
   readonly limits: Limits;
+  /** The platform's daily limits per user: see config/usage-limits.ts. */
+  readonly usage: UsageLimitsConfig;
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
     /** `LITELLM_BASE_URL`: an http(s) URL without credentials, query, fragment or trailing "/". */
@@ -259,6 +262,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
   const limits = parseLimits(get);
   if (typeof limits === "string") throw new ConfigError(limits);
+  const usageLimits = parseUsageLimits(get);
+  if (typeof usageLimits === "string") throw new ConfigError(usageLimits);
   const observability = parseObservabilityConfig(get, host);
   if (typeof observability === "string") throw new ConfigError(observability);
 
@@ -275,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
     },
     agents: storeConfig,
     limits,
+    usage: usageLimits,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {
@@ -333,6 +339,7 @@ export function describeConfig(config: Config, boundPort: number = config.server
       ? `agent store ${describeDatabase(config.agents.databaseUrl!)} schema ${config.agents.databaseSchema}`
       : `agent state ${config.agents.stateDir}`,
     `operator catalog ${config.copilot.catalogPath ?? config.copilot.catalogUrl ?? "built-in"}`,
+    ...[describeUsageLimits(config.usage)].filter((part) => part !== undefined),
     `log level ${config.log.level}`,
     ...(config.observability.metrics ? [`metrics on :${config.observability.metrics.port}/metrics`] : []),
     ...(config.observability.tracing ? [`traces to ${new URL(config.observability.tracing.url).host} (${config.observability.tracing.protocol})`] : []),

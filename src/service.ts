@@ -17,6 +17,7 @@ import { operatorTypesRoute } from "./http/operator-types-route.ts";
 import { reactSocketProvider, SocketSet } from "./http/react-socket.ts";
 import { RateLimiter } from "./http/rate-limit.ts";
 import { readinessRoute } from "./http/readiness-route.ts";
+import { usageRoutes } from "./http/usage-routes.ts";
 import type { LiteLLMClient } from "./litellm.ts";
 import type { Logger } from "./log.ts";
 import { NO_TELEMETRY, type Telemetry } from "./observability/run-telemetry.ts";
@@ -101,11 +102,12 @@ export function createService(deps: ServiceDeps): Service {
     ...(deps.limits?.requestsPerMinute
       ? { rateLimiter: new RateLimiter({ perMinute: deps.limits.requestsPerMinute, burst: deps.limits.requestBurst ?? 60, ...(deps.now ? { now: deps.now } : {}) }) }
       : {}),
-    // Fixed paths (/agents/models) before /agents/:id.
+    // Fixed paths (/agents/models, /agents/usage) before /agents/:id.
     routes: [
       readinessRoute({ name: store.kind, check: () => store.ping() }, logger),
       modelsRoutes(llm as LiteLLMClient, logger),
       ...(deps.extraRoutes ?? []),
+      usageRoutes({ registry, store, ...(deps.now ? { now: deps.now } : {}) }),
       agentsRoutes({ registry, llm, logger, maxBodyBytes }),
       operatorTypesRoute({ registry }),
     ],

@@ -94,7 +94,13 @@ export async function startAgents(config: Config, verifier: TokenVerifier, logge
     store,
     bus,
     leaseMs: config.agents.runLeaseMs,
-    limits: config.limits,
+    limits: {
+      ...config.limits,
+      daily: {
+        ...(config.usage.dailyTokenLimit !== undefined ? { tokens: config.usage.dailyTokenLimit } : {}),
+        ...(config.usage.dailyCostLimitUsd !== undefined ? { costUsd: config.usage.dailyCostLimitUsd } : {}),
+      },
+    },
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
     telemetry,

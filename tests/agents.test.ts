@@ -195,7 +195,13 @@ describe("the /react WebSocket", () => {
       assert.equal(agentStep!.isEnd, true);
       assert.equal(agentStep!.parentId, userStep!.id);
       assert.deepEqual(agentStep!.usage, { inputTokens: 11, outputTokens: 7, totalTokens: 18, cachedInputTokens: 0 });
-      assert.deepEqual(events.at(-1), { type: "complete", state: "AVAILABLE", seq: events.length });
+      assert.deepEqual(events.at(-1), {
+        type: "complete",
+        state: "AVAILABLE",
+        // The run's totals (no prices for scripted-model: its cost is unknown).
+        usage: { inputTokens: 11, outputTokens: 7, totalTokens: 18, cachedInputTokens: 0, costUsd: 0, calls: 1, callsWithoutUsage: 0, callsWithoutCost: 1 },
+        seq: events.length,
+      });
       // LiteLLM got the conversation, the tools and the caller's uid for spend attribution.
       const request = service.upstream.requests.find((r) => r.path === "/v1/chat/completions")!;
       assert.equal(request.body!.user, "1");

@@ -93,6 +93,7 @@ describe("defaults", () => {
     assert.equal(config.auth.publicDefaultSecret, "current");
     assert.equal(config.auth.clockSkewSeconds, 30);
     assert.equal(config.auth.tokenCacheSize, 10_000);
+    assert.deepEqual(config.usage, {}, "no daily limits");
   });
 
   test("empty variables count as unset", () => {
@@ -205,6 +206,14 @@ describe("invalid variables are refused with a message naming the variable", () 
     ["MAX_BODY_BYTES beyond safe integers", { MAX_BODY_BYTES: "99999999999999999999" }, /^MAX_BODY_BYTES must be/],
     ["TOKEN_CACHE_SIZE negative", { TOKEN_CACHE_SIZE: "-5" }, /^TOKEN_CACHE_SIZE must be a non-negative integer/],
     ["TOKEN_CACHE_SIZE not a number", { TOKEN_CACHE_SIZE: "lots" }, /^TOKEN_CACHE_SIZE must be a non-negative integer/],
+    ["USER_DAILY_TOKEN_LIMIT zero", { USER_DAILY_TOKEN_LIMIT: "0" }, /^USER_DAILY_TOKEN_LIMIT must be a whole number of tokens from 1 to 1000000000000000 \(unset it for no limit\) \(got "0"\)$/],
+    ["USER_DAILY_TOKEN_LIMIT fractional", { USER_DAILY_TOKEN_LIMIT: "100.5" }, /^USER_DAILY_TOKEN_LIMIT must be a whole number/],
+    ["USER_DAILY_TOKEN_LIMIT with a unit", { USER_DAILY_TOKEN_LIMIT: "100k" }, /^USER_DAILY_TOKEN_LIMIT must be a whole number/],
+    ["USER_DAILY_TOKEN_LIMIT too large", { USER_DAILY_TOKEN_LIMIT: "9999999999999999" }, /^USER_DAILY_TOKEN_LIMIT must be a whole number/],
+    ["USER_DAILY_COST_LIMIT_USD zero", { USER_DAILY_COST_LIMIT_USD: "0.00" }, /^USER_DAILY_COST_LIMIT_USD must be an amount of US dollars above 0/],
+    ["USER_DAILY_COST_LIMIT_USD with a sign", { USER_DAILY_COST_LIMIT_USD: "$5" }, /^USER_DAILY_COST_LIMIT_USD must be an amount .* \(got "\$5"\)$/],
+    ["USER_DAILY_COST_LIMIT_USD negative", { USER_DAILY_COST_LIMIT_USD: "-1" }, /^USER_DAILY_COST_LIMIT_USD must be an amount/],
+    ["USER_DAILY_COST_LIMIT_USD exponent", { USER_DAILY_COST_LIMIT_USD: "1e3" }, /^USER_DAILY_COST_LIMIT_USD must be an amount/],
   ];
   for (const [name, env, expected] of cases) {
     test(name, () => {
@@ -512,6 +521,15 @@ describe("describeConfig", () => {
     const config = loadConfig({ PORT: "0", AUTH_JWT_SECRET: SECRET }, fakeIo());
     assert.match(describeConfig(config), /^listening on 0\.0\.0\.0:0,/, "without the bound port, the configured one");
     assert.match(describeConfig(config, 41234), /^listening on 0\.0\.0\.0:41234,/);
+  });
+
+  test("names the daily limits when set", () => {
+    const config = loadConfig({ AUTH_JWT_SECRET: SECRET, USER_DAILY_TOKEN_LIMIT: " 200000 ", USER_DAILY_COST_LIMIT_USD: "2.50" }, fakeIo());
+    assert.deepEqual(config.usage, { dailyTokenLimit: 200_000, dailyCostLimitUsd: 2.5 });
+    assert.match(describeConfig(config), /, daily limits per user 200000 tokens and \$2\.5, log level/);
+    const tokensOnly = loadConfig({ AUTH_JWT_SECRET: SECRET, USER_DAILY_TOKEN_LIMIT: "1" }, fakeIo());
+    assert.deepEqual(tokensOnly.usage, { dailyTokenLimit: 1 });
+    assert.doesNotMatch(describeConfig(loadConfig({ AUTH_JWT_SECRET: SECRET }, fakeIo())), /daily limits/);
   });
 
   test("brackets an IPv6 listen address", () => {

@@ -15,9 +15,9 @@ import { operatorTypesRoute } from "../src/http/operator-types-route.ts";
 import type { AgentStore } from "../src/store/agent-store.ts";
 import { MemoryAgentStore } from "../src/store/memory-store.ts";
 import type { ScriptedLLM } from "./fixtures/scripted-llm.ts";
-import { startTestService, stopTestService, type TestService } from "./helpers/service.ts";
+import { api, startTestService, stopTestService, type TestService } from "./helpers/service.ts";
 import { openSocket, type SocketEvent, type TestSocket } from "./helpers/socket.ts";
-import { bearer, mintToken } from "./helpers/tokens.ts";
+import { mintToken } from "./helpers/tokens.ts";
 
 const alice = mintToken({ userId: 1, sub: "alice" });
 const bob = mintToken({ userId: 2, sub: "bob" });
@@ -45,14 +45,6 @@ async function withCopilot(run: (service: TestService) => Promise<void>): Promis
   } finally {
     await stopTestService(service);
   }
-}
-
-async function api(service: TestService, method: string, path: string, token: string, body?: unknown) {
-  const headers: Record<string, string> = bearer(token);
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
 async function createAgent(service: TestService, settings?: Record<string, unknown>): Promise<string> {

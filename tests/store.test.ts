@@ -18,7 +18,8 @@ import { createLogger, type Logger, silentLogger } from "../src/log.ts";
 import { FileAgentStore } from "../src/store/file/file-store.ts";
 import { DirectoryLockedError, lockDirectory } from "../src/store/file/dir-lock.ts";
 import { MemoryAgentStore } from "../src/store/memory-store.ts";
-import { meta, richStep, step, storeContract } from "./helpers/store-contract.ts";
+import { chargeOf } from "../src/usage/totals.ts";
+import { meta, modelStep, richStep, step, storeContract } from "./helpers/store-contract.ts";
 
 async function tempDir(): Promise<string> {
   return await mkdtemp(join(tmpdir(), "agent-store-"));
@@ -234,6 +235,51 @@ describe("FileAgentStore", () => {
       assert.equal((await store.listAgents({ limit: 100 })).agents.length, 0, "on use they are read, found bad and moved");
       assert.equal(logs.length, 20);
       await store.close();
+    }));
+
+  test("usage: a file per UTC day, a line per charged step, read on first use; it survives a restart", () =>
+    withDir(async (dir) => {
+      const m = meta();
+      const first = await FileAgentStore.open({ dir, logger: silentLogger });
+      await first.createAgent(m);
+      await first.appendStep(m.id, step("u1"));
+      const when = Date.UTC(2026, 11, 5, 10);
+      for (const [i, uid] of [7, 7, 8].entries()) {
+        const s = modelStep(`a${i}`, i === 0 ? "u1" : `a${i - 1}`, { timestamp: when + i });
+        await first.appendStep(m.id, s, { charge: chargeOf(s, uid)! });
+      }
+      await first.close();
+      assert.deepEqual(await readdir(join(dir, "usage")), ["2026-12-05.jsonl"]);
+      const written = await lines(join(dir, "usage", "2026-12-05.jsonl"));
+      assert.equal(written.length, 3, "one line per charge, nothing rewritten");
+      assert.deepEqual(JSON.parse(written[0]!), { u: 7, m: "model-a", c: [100, 20, 120, 40, 123457, 1, 0, 0] });
+      const second = await FileAgentStore.open({ dir, logger: silentLogger });
+      const rows = await second.dailyUsage({ from: "2026-12-05", to: "2026-12-05" });
+      assert.deepEqual(rows.map((r) => [r.uid, r.counts.calls, r.counts.totalTokens]), [[7, 2, 240], [8, 1, 120]]);
+      await second.close();
+    }));
+
+  test("usage: open reads no usage file; a torn last line is ignored and cut off, a bad line skipped and named", () =>
+    withDir(async (dir) => {
+      await mkdir(join(dir, "usage"), { recursive: true });
+      const file = join(dir, "usage", "2026-12-06.jsonl");
+      await writeFile(file, `${JSON.stringify({ u: 7, m: "model-a", c: [1, 2, 3, 0, 5, 1, 0, 0] })}\nnot json\n{"u":7,"m":"model-a","c":[1,2`);
+      const { logger, lines: logs } = collectingLogger();
+      const store = await FileAgentStore.open({ dir, logger });
+      assert.deepEqual(logs.map((l) => l.msg), [], "nothing read at open");
+      const day = { from: "2026-12-06", to: "2026-12-06" };
+      assert.deepEqual((await store.dailyUsage(day)).map((r) => r.counts.totalTokens), [3]);
+      assert.ok(logs.some((l) => String(l.msg).includes("torn last line") && l.file === "usage/2026-12-06.jsonl"));
+      assert.ok(logs.some((l) => String(l.msg).includes("bad line") && l.line === 2));
+      const m = meta();
+      await store.createAgent(m);
+      const s = modelStep("a1", "u1", { timestamp: Date.UTC(2026, 11, 6, 12) });
+      await store.appendStep(m.id, s, { charge: chargeOf(s, 7)! });
+      assert.deepEqual((await store.dailyUsage(day)).map((r) => r.counts.totalTokens), [123]);
+      await store.close();
+      const again = await FileAgentStore.open({ dir, logger: silentLogger });
+      assert.deepEqual((await again.dailyUsage(day)).map((r) => r.counts.totalTokens), [123], "the torn bytes were cut, not glued to the new line");
+      await again.close();
     }));
 
   test("one process per directory: a second store (or process) on it refuses with a clear message", () =>

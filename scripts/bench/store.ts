@@ -26,7 +26,8 @@ import process from "node:process";
 import { defaultSettings } from "../../src/agents/settings.ts";
 import type { AgentMeta, ReActStep } from "../../src/agents/types.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { AgentStore } from "../../src/store/agent-store.ts";
+import type { AgentStore, AppendStepOptions } from "../../src/store/agent-store.ts";
+import { chargeOf } from "../../src/usage/totals.ts";
 import { FileAgentStore } from "../../src/store/file/file-store.ts";
 import { writeAtomic } from "../../src/store/file/fs-util.ts";
 import { openPostgres } from "../../src/store/postgres/connection.ts";
@@ -79,11 +80,19 @@ function stepAt(i: number, parentId: string | undefined): ReActStep {
     ...(i % 4 === 0 ? {} : {
       toolCalls: [{ toolName: "modifyOperator", toolCallId: `call-${i}`, input: { operatorId: `op${(i % 10) + 1}`, properties: { value: i } } }],
       toolResults: [{ toolCallId: `call-${i}`, output: `Operator op${(i % 10) + 1} modified` }],
+      model: "scripted-model",
       usage: { inputTokens: 1200 + i, outputTokens: 40, totalTokens: 1240 + i },
+      cost: { usd: (1200 + i) * 1e-6 + 40 * 2e-6, source: "litellm" as const },
     }),
     beforeWorkflowContent: workflow(10, i),
     afterWorkflowContent: workflow(10, i + 1),
   };
+}
+
+/** What a run's writer passes: the model step charged to user 1's day (nothing for a user step). */
+function charged(step: ReActStep): AppendStepOptions {
+  const charge = chargeOf(step, 1);
+  return charge ? { charge } : {};
 }
 
 const meta = (id: string): AgentMeta => ({
@@ -131,7 +140,11 @@ async function benchSaves(): Promise<string> {
   const row = (name: string, times: number[]) => {
     const values = MARKS.map((mark) => around(times, mark));
     rows.push([name, ...values.map(ms), (values[2]! / values[0]!).toFixed(2)]);
+    return values;
   };
+  /** Charging usage in the same write, against the same store's uncharged saves of this run. */
+  const chargeNote = (store: string, plain: number[], withCharge: number[]) =>
+    notes.push(`${store}: charging the usage costs ${MARKS.map((mark, i) => `${(withCharge[i]! / plain[i]!).toFixed(2)}x at step ${mark}`).join(", ")} of the uncharged save`);
   const root = await mkdtemp(join(tmpdir(), "store-bench-"));
   try {
     // The first round's save: the whole record (every step, every snapshot) serialised and written atomically each time.
@@ -150,7 +163,17 @@ async function benchSaves(): Promise<string> {
     const file = await FileAgentStore.open({ dir: join(root, "file"), logger: silentLogger });
     await file.createAgent(meta("file-agent"));
     await file.createAgent(meta("file-warm"));
-    row("file store (journal append)", await timeSaves((step) => file.appendStep("file-agent", step).then(() => {}), (step) => file.appendStep("file-warm", step).then(() => {})));
+    const filePlain = row("file store (journal append)", await timeSaves((step) => file.appendStep("file-agent", step).then(() => {}), (step) => file.appendStep("file-warm", step).then(() => {})));
+    await file.createAgent(meta("file-charged"));
+    await file.createAgent(meta("file-charged-warm"));
+    const fileCharged = row(
+      "file store, usage charged (+ a line in usage/<day>.jsonl)",
+      await timeSaves(
+        (step) => file.appendStep("file-charged", step, charged(step)).then(() => {}),
+        (step) => file.appendStep("file-charged-warm", step, charged(step)).then(() => {}),
+      ),
+    );
+    chargeNote("file store", filePlain, fileCharged);
     await file.close();
 
     let database: TestDatabase | undefined;
@@ -166,7 +189,17 @@ async function benchSaves(): Promise<string> {
         const store: AgentStore = new PostgresAgentStore(db);
         await store.createAgent(meta("pg-agent"));
         await store.createAgent(meta("pg-warm"));
-        row("PostgreSQL store (a row per step)", await timeSaves((step) => store.appendStep("pg-agent", step).then(() => {}), (step) => store.appendStep("pg-warm", step).then(() => {})));
+        const pgPlain = row("PostgreSQL store (a row per step)", await timeSaves((step) => store.appendStep("pg-agent", step).then(() => {}), (step) => store.appendStep("pg-warm", step).then(() => {})));
+        await store.createAgent(meta("pg-charged"));
+        await store.createAgent(meta("pg-charged-warm"));
+        const pgCharged = row(
+          "PostgreSQL store, usage charged (+ an upsert in the same statement)",
+          await timeSaves(
+            (step) => store.appendStep("pg-charged", step, charged(step)).then(() => {}),
+            (step) => store.appendStep("pg-charged-warm", step, charged(step)).then(() => {}),
+          ),
+        );
+        chargeNote("PostgreSQL", pgPlain, pgCharged);
       } finally {
         await db.close();
         await database.drop();

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { UsageTotals } from "../usage/types.ts";
 import type { AgentSettings, AgentState, ReActStep } from "./types.ts";
 
 /** What the REST API shows of an agent. */
@@ -23,8 +24,10 @@ export type AgentEvent =
   | { type: "state"; state: AgentState }
   | { type: "delta"; messageId: string; stepId: number; text: string }
   | { type: "step"; step: ReActStep }
-  | { type: "complete"; state: AgentState }
-  | { type: "error"; error: string; code: string }
+  /** A run ended; `usage` sums its model calls (absent for a run another replica left behind). */
+  | { type: "complete"; state: AgentState; usage?: UsageTotals }
+  /** `resetsAt` and `retryAfterMs` come with `quota_exceeded` (a daily limit) when known. */
+  | { type: "error"; error: string; code: string; resetsAt?: string; retryAfterMs?: number }
   | { type: "headChange"; headId: string | null; steps: ReActStep[]; workflowContent?: unknown }
   | { type: "agent"; agent: AgentInfo };
 

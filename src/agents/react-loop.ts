@@ -11,12 +11,12 @@
  * @module
  */
 import {
+  type ChatEvent,
   type ChatMessage,
   type ChatToolCallMessage,
   describeLiteLLMFailure,
   type LiteLLMClient,
   LiteLLMError,
-  type TokenUsage,
   type ToolCall,
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
@@ -40,10 +40,23 @@ export interface RunContext {
   emit(event: AgentEvent): void;
   /** Keeps a step and sends it to every socket. Never throws. */
   record(step: ReActStep): void;
+  /**
+   * Asked after a model call that another is to follow: why the run must
+   * stop there (the user's daily limit is reached), or undefined to go on.
+   * Absent: nothing limits the run. Never rejects.
+   */
+  limitReached?(): Promise<RunStop | undefined>;
   /** Bounds of this run (each absent: none). */
   readonly limits?: RunLimits;
   /** Records the run's model and tool calls (metrics, spans); none in tests that do not look. */
   readonly telemetry?: RunTelemetry;
+}
+
+/** Why a run stops between two model calls, as its last step says. */
+export interface RunStop {
+  readonly message: string;
+  readonly code: string;
+  readonly retryAfterMs?: number;
 }
 
 /** What a run may grow to. */
@@ -159,6 +172,20 @@ class DeltaCoalescer {
 interface RunFailure {
   readonly message: string;
   readonly code: string;
+  /** LiteLLM's id for the failed call. */
+  readonly requestId?: string;
+  /** A rate limit's retry time, when LiteLLM gave one. */
+  readonly retryAfterMs?: number;
+}
+
+/** The fields of a step that ends a run on a failure or a limit. */
+function failureFields(failure: RunFailure | RunStop): Partial<ReActStep> {
+  return {
+    error: failure.message,
+    errorCode: failure.code,
+    ...("requestId" in failure && failure.requestId !== undefined ? { requestId: failure.requestId } : {}),
+    ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+  };
 }
 
 function failureOf(error: unknown, ctx: RunContext): RunFailure {
@@ -171,7 +198,12 @@ function failureOf(error: unknown, ctx: RunContext): RunFailure {
       requestId: error.requestId,
       upstream: error.upstreamMessage,
     });
-    return { message: `The model service failed: ${describeLiteLLMFailure(error)}.`, code: error.code };
+    return {
+      message: `The model service failed: ${describeLiteLLMFailure(error)}.`,
+      code: error.code,
+      ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
+      ...(error.retryAfterMs !== undefined ? { retryAfterMs: Math.round(error.retryAfterMs) } : {}),
+    };
   }
   ctx.logger.error("a run failed unexpectedly", { agentId: ctx.agent.id, error });
   return { message: UNEXPECTED_MESSAGE, code: "internal_error" };
@@ -240,7 +272,7 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
         content: failure ? `Error: ${failure.message}` : STOPPED_MESSAGE,
         isBegin: false,
         isEnd: true,
-        ...(failure ? { error: failure.message, errorCode: failure.code } : { stopped: true }),
+        ...(failure ? failureFields(failure) : { stopped: true }),
         beforeWorkflowContent: state,
         afterWorkflowContent: state,
       });
@@ -267,6 +299,23 @@ async function modelCalls(
   const tools = enabledTools(agent);
   const byName = new Map(tools.map((tool) => [tool.name, tool]));
   const chatTools = tools.map(toChatTool);
+  /** The step that ends a run between model calls (no call of its own; the tool state unchanged). */
+  const closingStep = (stepId: number, content: string, extra: Partial<ReActStep> = {}) => {
+    const state = snapshot();
+    record({
+      id: newId("step"),
+      messageId,
+      stepId,
+      timestamp: ctx.now(),
+      role: "agent",
+      content,
+      isBegin: false,
+      isEnd: true,
+      ...extra,
+      beforeWorkflowContent: state,
+      afterWorkflowContent: state,
+    });
+  };
   for (let stepNo = 1; ; stepNo++) {
     setStepNo(stepNo);
     // Room for this call's step and for the step that would end the run.
@@ -275,8 +324,10 @@ async function modelCalls(
     }
     let text = "";
     const calls: ToolCall[] = [];
-    let usage: TokenUsage | undefined;
-    const request = { model: agent.meta.modelType, messages: buildMessages(agent), tools: chatTools, signal, user: String(ctx.uid) };
+    let finish: Extract<ChatEvent, { type: "finish" }> | undefined;
+    // The model as it is now: a PATCH during the call changes the next call's.
+    const model = agent.meta.modelType;
+    const request = { model, messages: buildMessages(agent), tools: chatTools, signal, user: String(ctx.uid) };
     for await (const event of ctx.telemetry ? ctx.telemetry.chat(ctx.llm, request) : ctx.llm.chat(request)) {
       if (event.type === "text") {
         text += event.text;
@@ -287,7 +338,7 @@ async function modelCalls(
       } else if (event.type === "tool_call") {
         calls.push(event.call);
       } else {
-        usage = event.usage;
+        finish = event;
       }
     }
 
@@ -319,27 +370,23 @@ async function modelCalls(
       isBegin: stepNo === 1,
       isEnd: finished,
       ...(calls.length > 0 ? { toolCalls, toolResults } : {}),
-      ...(usage ? { usage } : {}),
+      model,
+      ...(finish?.usage ? { usage: finish.usage } : {}),
+      ...(finish?.cost ? { cost: finish.cost } : {}),
+      ...(finish?.requestId !== undefined ? { requestId: finish.requestId } : {}),
       beforeWorkflowContent: before,
       afterWorkflowContent: snapshot(),
     });
     if (signal.aborted) throw new LiteLLMError("aborted", "stopped");
     if (finished) return "completed";
     if (stepNo >= settings.maxSteps) {
-      const state = snapshot();
-      record({
-        id: newId("step"),
-        messageId,
-        stepId: stepNo + 1,
-        timestamp: ctx.now(),
-        role: "agent",
-        content: `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).`,
-        isBegin: false,
-        isEnd: true,
-        beforeWorkflowContent: state,
-        afterWorkflowContent: state,
-      });
+      closingStep(stepNo + 1, `Stopped after ${settings.maxSteps} model calls (the maxSteps setting).`);
       return "completed";
+    }
+    const limit = await ctx.limitReached?.();
+    if (limit) {
+      closingStep(stepNo + 1, `Stopped: ${limit.message}`, failureFields(limit));
+      return "error";
     }
   }
 }

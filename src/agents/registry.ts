@@ -24,7 +24,9 @@ import { type AgentCursor, type AgentPage, type AgentStore, isValidAgentId, type
 import { agentInfo, LoadedAgent, type ToolkitFactory } from "./agent.ts";
 import type { AgentInfo } from "./events.ts";
 import { LeaseKeeper } from "./leases.ts";
-import { newId, type RunLimits, type RunOutcome, runTurn } from "./react-loop.ts";
+import { DailyLimiter, type DailyLimits, type LimitReached } from "../usage/daily-limits.ts";
+import { addCounts, countsOfStep, totalsOf, zeroCounts } from "../usage/totals.ts";
+import { newId, type RunLimits, type RunStop, type RunOutcome, runTurn } from "./react-loop.ts";
 import { bound, type Limits } from "../config/limits.ts";
 import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
@@ -34,8 +36,12 @@ export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
 
 export const INTERRUPTED_MESSAGE = "The turn was interrupted: the service instance running it stopped. Send the message again to retry.";
 
-/** What one user may take (config/limits.ts); a missing or 0 count is no limit. */
-export type RegistryLimits = Partial<Limits>;
+/**
+ * What one user may take (config/limits.ts; a missing or 0 count is no limit),
+ * and the tokens and USD one user may spend per UTC day across replicas
+ * (`USER_DAILY_TOKEN_LIMIT`, `USER_DAILY_COST_LIMIT_USD`; absent: unlimited).
+ */
+export type RegistryLimits = Partial<Limits> & { readonly daily?: DailyLimits };
 
 export interface RegistryDeps {
   readonly store: AgentStore;
@@ -53,8 +59,13 @@ export interface RegistryDeps {
   readonly telemetry?: Telemetry;
 }
 
+/** A turn refused because the user reached a daily limit: which, and when it resets. */
+export interface DailyLimitRefusal extends LimitReached {
+  readonly reason: "daily_limit";
+}
+
 /** Why a turn did not start (`full`: the agent's history has as many steps as it may). */
-export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing" | "full";
+export type StartTurnResult = "started" | "busy" | "closing" | "quota" | "missing" | "full" | DailyLimitRefusal;
 
 interface LocalRun {
   readonly runId: string;
@@ -81,6 +92,8 @@ export interface AgentSnapshot {
 export class AgentRegistry {
   readonly replicaId: string;
   readonly leaseMs: number;
+  /** The platform's daily limits per user, on the store's totals. */
+  readonly limiter: DailyLimiter;
   readonly #deps: RegistryDeps;
   readonly #store: AgentStore;
   readonly #bus: EventBus;
@@ -100,6 +113,7 @@ export class AgentRegistry {
     this.#now = deps.now ?? Date.now;
     this.replicaId = deps.replicaId ?? newId("replica");
     this.leaseMs = deps.leaseMs ?? 15_000;
+    this.limiter = new DailyLimiter((query) => deps.store.dailyUsage(query), deps.limits?.daily ?? {}, this.#now);
     this.#leases = new LeaseKeeper({
       store: deps.store,
       logger: deps.logger,
@@ -257,8 +271,9 @@ export class AgentRegistry {
 
   /**
    * Starts a turn here, in the background, unless the agent has a run on any
-   * replica ("busy"), its owner has as many runs as they may ("quota"), or
-   * the service is shutting down.
+   * replica ("busy"), its owner has as many runs as they may ("quota"), the
+   * user reached a daily limit (a {@link DailyLimitRefusal}: no model call is
+   * made), or the service is shutting down.
    */
   async startTurn(
     agent: StoredAgent,
@@ -272,6 +287,8 @@ export class AgentRegistry {
     // A run adds at least a user step and an answer.
     const maxSteps = bound(this.#deps.limits?.maxStepsPerAgent);
     if (maxSteps !== undefined && agent.stepCount + 2 > maxSteps) return "full";
+    const reached = await this.limiter.check(user.uid);
+    if (reached) return { reason: "daily_limit", ...reached };
     const runId = newId("run");
     const messageId = newId("msg");
     const max = bound(this.#deps.limits?.maxRunsPerUser);
@@ -398,6 +415,7 @@ export class AgentRegistry {
     const writer = new RunWriter({
       agentId,
       runId: run.runId,
+      uid,
       store: this.#store,
       bus: this.#bus,
       logger,
@@ -407,6 +425,7 @@ export class AgentRegistry {
       },
     });
     let outcome: RunOutcome = "error";
+    const used = zeroCounts();
     try {
       // Only the current run's events are kept for sockets that reconnect.
       const first = await this.#bus.publish(agentId, { type: "state", state: "GENERATING" }).catch(() => undefined);
@@ -420,7 +439,12 @@ export class AgentRegistry {
         logger,
         now: this.#now,
         emit: (event) => writer.emit(event),
-        record: (step) => writer.record(step),
+        record: (step) => {
+          const counts = countsOfStep(step);
+          if (counts) addCounts(used, counts);
+          writer.record(step);
+        },
+        ...(this.limiter.active ? { limitReached: () => this.#limitReached(writer, uid) } : {}),
         limits: this.#runLimits(run.stepCount),
         telemetry: run.telemetry,
       }, content, source);
@@ -432,8 +456,21 @@ export class AgentRegistry {
       await this.#store.endRun(agentId, run.runId).catch((error) => logger.warn("could not end a run", { agentId, error }));
       this.#runs.delete(agentId);
       run.telemetry.end(outcome);
-      await this.#publish(agentId, { type: "complete", state: "AVAILABLE" });
+      await this.#publish(agentId, { type: "complete", state: "AVAILABLE", usage: totalsOf(used) });
       logger.debug("run ended", { agentId, outcome });
+    }
+  }
+
+  /** Whether the user's daily limit stops the run here, on the store's totals once the run's steps are stored. */
+  async #limitReached(writer: RunWriter, uid: number): Promise<RunStop | undefined> {
+    await writer.settled();
+    try {
+      const reached = await this.limiter.check(uid);
+      return reached && { message: reached.message, code: "quota_exceeded", retryAfterMs: reached.retryAfterMs };
+    } catch (error) {
+      // The store will refuse the run's next step anyway if it is down; a read that failed does not stop the run.
+      this.#deps.logger.warn("could not read the user's daily usage; the run goes on", { uid, error });
+      return undefined;
     }
   }
 

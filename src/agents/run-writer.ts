@@ -1,7 +1,7 @@
 /**
  * Where a run's steps and events go, in order: steps to the store (fenced by
- * the run's id, so a replica that lost its lease cannot write), events to the
- * bus.
+ * the run's id, so a replica that lost its lease cannot write; a model step
+ * charged to its user's day in the same write), events to the bus.
  *
  * - One process (`bus.shared` false): an event goes out at once and the
  *   step's save follows in the background (the store orders an agent's
@@ -17,6 +17,7 @@
 import type { EventBus } from "../events/event-bus.ts";
 import type { Logger } from "../log.ts";
 import type { AgentStore } from "../store/agent-store.ts";
+import { chargeOf } from "../usage/totals.ts";
 import type { AgentEvent } from "./events.ts";
 import type { ReActStep } from "./types.ts";
 
@@ -25,6 +26,8 @@ type Item = { readonly step: ReActStep } | { event: AgentEvent };
 export class RunWriter {
   readonly #agentId: string;
   readonly #runId: string;
+  /** The user the run's model calls are charged to (the end user LiteLLM was told). */
+  readonly #uid: number | undefined;
   readonly #store: AgentStore;
   readonly #bus: EventBus;
   readonly #logger: Logger;
@@ -38,6 +41,8 @@ export class RunWriter {
   constructor(options: {
     agentId: string;
     runId: string;
+    /** Charge model steps to this user's day. */
+    uid?: number;
     store: AgentStore;
     bus: EventBus;
     logger: Logger;
@@ -45,6 +50,7 @@ export class RunWriter {
   }) {
     this.#agentId = options.agentId;
     this.#runId = options.runId;
+    this.#uid = options.uid;
     this.#store = options.store;
     this.#bus = options.bus;
     this.#logger = options.logger;
@@ -102,7 +108,8 @@ export class RunWriter {
   async #save(step: ReActStep): Promise<boolean> {
     if (this.#lost) return false;
     try {
-      if (await this.#store.appendStep(this.#agentId, step, { runId: this.#runId })) return true;
+      const charge = this.#uid === undefined ? undefined : chargeOf(step, this.#uid);
+      if (await this.#store.appendStep(this.#agentId, step, { runId: this.#runId, ...(charge ? { charge } : {}) })) return true;
       this.#lose("lost");
     } catch (error) {
       this.#logger.error("could not store a step", { agentId: this.#agentId, error });

@@ -44,6 +44,16 @@ export interface StepUsage {
   cachedInputTokens?: number;
 }
 
+/**
+ * What one model call cost in USD, and who said so: `litellm` is LiteLLM's
+ * own figure, `model_prices` the model's prices from `/model/info` times the
+ * usage. A call whose cost is unknown has no cost at all: never a guess.
+ */
+export interface StepCost {
+  usd: number;
+  source: "litellm" | "model_prices";
+}
+
 /** One step of a conversation: the user's message, or one model call with its tool calls. */
 export interface ReActStep {
   id: string;
@@ -61,7 +71,14 @@ export interface ReActStep {
   isEnd: boolean;
   toolCalls?: ToolCallRecord[];
   toolResults?: ToolResultRecord[];
+  /** Tokens the model call used, as LiteLLM reported them; absent when it reported none. */
   usage?: StepUsage;
+  /** What the model call cost; absent when unknown. */
+  cost?: StepCost;
+  /** The model the call went to: set on every step that made a model call (and only those). */
+  model?: string;
+  /** LiteLLM's id for the call (`x-litellm-call-id`), on a model step or on the error step of a failed call. */
+  requestId?: string;
   messageSource?: "chat" | "feedback";
   /** Set on the step that ended a run by `stop`. */
   stopped?: boolean;
@@ -71,6 +88,8 @@ export interface ReActStep {
   error?: string;
   /** The stable code of that failure (`upstream_unavailable`, `interrupted`, ...). */
   errorCode?: string;
+  /** With `rate_limited` or `quota_exceeded`: how long until trying again may work, in ms (when known). */
+  retryAfterMs?: number;
   /** Tool-owned state before/after the step (the workflow, for the copilot); restored by checkout. */
   beforeWorkflowContent?: unknown;
   afterWorkflowContent?: unknown;

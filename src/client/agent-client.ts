@@ -13,6 +13,7 @@ import { AgentClientError } from "./errors.ts";
 import { type ReconnectOptions, ReactConnection, type WebSocketLike } from "./react-connection.ts";
 import type {
   AgentDetails,
+  AgentUsage,
   AgentInfo,
   AgentPage,
   ConversationPage,
@@ -24,6 +25,8 @@ import type {
   OperatorTypeInfo,
   SystemInfo,
   UpdateAgentInput,
+  UserUsage,
+  UserUsageQuery,
 } from "./types.ts";
 
 /** A constructor of WebSockets: the global one, or another with the same API (subprotocols as the second argument). */
@@ -208,6 +211,26 @@ export class AgentClient {
   /** `GET /agents/:id/operator-types`: the operator types the agent may add. */
   async getOperatorTypes(agentId: string): Promise<OperatorTypeInfo[]> {
     return (await this.#request<{ operatorTypes: OperatorTypeInfo[] }>("GET", agentPath(agentId, "/operator-types"))).operatorTypes;
+  }
+
+  /** `GET /agents/:id/usage`: the agent's tokens and cost, in total and per run (user message). */
+  getAgentUsage(agentId: string): Promise<AgentUsage> {
+    return this.#request("GET", agentPath(agentId, "/usage"));
+  }
+
+  /**
+   * `GET /agents/usage`: the caller's tokens and cost by UTC day and by model,
+   * today unless `from`/`to` (`YYYY-MM-DD`) say otherwise, with where they
+   * stand against the platform's daily limits. An ADMIN may pass another
+   * user's `uid`, or `"all"`.
+   */
+  getUsage(query: UserUsageQuery = {}): Promise<UserUsage> {
+    const params = new URLSearchParams();
+    if (query.from !== undefined) params.set("from", query.from);
+    if (query.to !== undefined) params.set("to", query.to);
+    if (query.uid !== undefined) params.set("uid", String(query.uid));
+    const search = params.toString();
+    return this.#request("GET", search ? `/agents/usage?${search}` : "/agents/usage");
   }
 
   // --- WebSocket -------------------------------------------------------------

@@ -6,9 +6,21 @@
  * @module
  */
 import type { AgentEvent, AgentInfo } from "../agents/agent.ts";
-import type { AgentSettings, AgentState, ReActStep, StepUsage, ToolCallRecord, ToolResultRecord } from "../agents/types.ts";
+import type { AgentSettings, AgentState, ReActStep, StepCost, StepUsage, ToolCallRecord, ToolResultRecord } from "../agents/types.ts";
+import type {
+  AgentUsage,
+  DailyLimitState,
+  DayUsage,
+  ModelUsage,
+  RunUsage,
+  UsageTotals,
+  UserTotals,
+  UserUsage,
+  UserUsageQuery,
+} from "../usage/types.ts";
 
-export type { AgentEvent, AgentInfo, AgentSettings, AgentState, ReActStep, StepUsage, ToolCallRecord, ToolResultRecord };
+export type { AgentEvent, AgentInfo, AgentSettings, AgentState, ReActStep, StepCost, StepUsage, ToolCallRecord, ToolResultRecord };
+export type { AgentUsage, DailyLimitState, DayUsage, ModelUsage, RunUsage, UsageTotals, UserTotals, UserUsage, UserUsageQuery };
 
 /** The verified caller, as `GET /api/agents/whoami` shows it. */
 export interface CallerInfo {

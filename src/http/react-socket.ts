@@ -311,6 +311,8 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
       else if (started === "missing") sendError(peer, "Agent not found", "agent_not_found");
       else if (started === "full") {
         sendError(peer, "This conversation is full: clear it (or check out an earlier step) or start a new agent to go on", "history_full");
+      } else if (typeof started === "object") {
+        sendFrame(peer, { type: "error", error: started.message, code: "quota_exceeded", resetsAt: started.resetsAt, retryAfterMs: started.retryAfterMs });
       }
     }
   };

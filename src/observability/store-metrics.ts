@@ -12,7 +12,7 @@ import type { Metrics } from "./metrics-api.ts";
 /** The store's operations (every method of AgentStore); `kind` is a property. */
 const OPERATIONS = [
   "ping", "createAgent", "getAgent", "listAgents", "countAgents", "updateAgent", "deleteAgent",
-  "appendStep", "moveHead", "steps", "path", "step",
+  "appendStep", "moveHead", "steps", "path", "step", "stepUsage", "dailyUsage",
   "startRun", "renewRuns", "endRun", "requestStop", "claimOrphanedRuns", "countRuns",
   "openSocket", "closeSocket", "renewSockets", "countSockets",
   "flush", "close",

@@ -28,6 +28,7 @@ import { stepElement as renderStep } from "./messages.ts";
 import { buildStepTree, forksOnPath, type StepTree } from "./step-tree.ts";
 import { branchMarker, renderStepTree, type StepTreeActions } from "./step-tree-view.ts";
 import { readToken, refusedBecause, storeToken, takeTokenFromFragment, tokenExpiry } from "./token.ts";
+import { runTotals, todayText } from "./usage-view.ts";
 import { layoutWorkflow, parseWorkflow, renderWorkflowSvg } from "./workflow-graph.ts";
 
 interface PlaygroundConfig {
@@ -44,6 +45,7 @@ function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 const ui = {
   connection: byId("connection"),
   whoami: byId("whoami"),
+  usageToday: byId("usage-today"),
   tokenForm: byId<HTMLFormElement>("token-form"),
   tokenInput: byId<HTMLInputElement>("token-input"),
   tokenForget: byId<HTMLButtonElement>("token-forget"),
@@ -147,7 +149,7 @@ async function signIn(): Promise<void> {
     showSignedOut(describeError(error));
     return;
   }
-  await Promise.all([refreshModels(), refreshAgents()]);
+  await Promise.all([refreshModels(), refreshAgents(), refreshUsage()]);
   // Same agent, new token (e.g. after the old one expired): reconnect to it.
   if (previous && agents.some((agent) => agent.id === previous)) selectAgent(previous);
 }
@@ -161,12 +163,31 @@ function showSignedOut(message: string, isError = true): void {
   session++;
   signedIn = false;
   ui.whoami.textContent = "not signed in";
+  ui.usageToday.textContent = "";
+  ui.usageToday.hidden = true;
   ui.tokenStatus.textContent = message;
   ui.tokenStatus.classList.toggle("error", isError);
   renderModels(undefined);
   agents = [];
   renderAgents();
   selectAgent(undefined);
+}
+
+/** The user's tokens and cost today (and the daily limits), in the top bar. */
+async function refreshUsage(): Promise<void> {
+  const mine = session;
+  try {
+    const usage = await client.getUsage();
+    if (mine !== session) return;
+    const shown = todayText(usage);
+    ui.usageToday.textContent = shown.text;
+    ui.usageToday.title = shown.title;
+    ui.usageToday.classList.toggle("exceeded", shown.exceeded);
+    ui.usageToday.hidden = false;
+  } catch {
+    // The usage line is extra: a failure here must not get in the way of chatting.
+    if (mine === session) ui.usageToday.hidden = true;
+  }
 }
 
 async function refreshModels(): Promise<void> {
@@ -309,8 +330,12 @@ function selectAgent(agentId: string | undefined): void {
     scheduleWorkflowRefresh();
     refreshTree();
     act(refreshAgents);
+    void refreshUsage();
   });
-  current.on("error", (event) => toast(event.error, "error"));
+  current.on("error", (event) => {
+    toast(event.error, "error");
+    if (event.code === "quota_exceeded") void refreshUsage();
+  });
   // A checkout (from this tab or another) or a clear: the conversation, the workflow and the tree follow.
   current.on("headChange", (event) => {
     steps = event.steps;
@@ -481,7 +506,9 @@ function appendDelta(messageId: string, stepId: number, text: string): void {
 
 function stepElement(step: ReActStep, isHead: boolean): HTMLElement {
   const actions = treeActions();
-  return renderStep(step, { isHead, busy: actions.busy, checkout: actions.checkout });
+  // The step that ends a run shows the run's totals (its steps are on the page before it).
+  const run = step.role === "agent" && step.isEnd ? runTotals(steps, step.messageId) : undefined;
+  return renderStep(step, { isHead, busy: actions.busy, checkout: actions.checkout, ...(run ? { run } : {}) });
 }
 
 // --- the step tree ------------------------------------------------------------------

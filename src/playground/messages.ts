@@ -1,18 +1,22 @@
 /**
  * One step of the conversation on the page: its text, its tool calls as
- * cards (input and result), time, token usage, how it ended, and (unless it
- * is HEAD) the button that checks it out.
+ * cards (input and result), time, tokens and cost (and, on the step that
+ * ends a run, the run's), how it ended, and (unless it is HEAD) the button
+ * that checks it out.
  *
  * @module
  */
-import type { ReActStep, ToolResultRecord } from "../client/index.ts";
+import type { ReActStep, ToolResultRecord, UsageTotals } from "../client/index.ts";
 import { button, h } from "./dom.ts";
+import { stepUsageText, totalsText } from "./usage-view.ts";
 
 export interface StepElementOptions {
   /** HEAD is where the conversation is: it has no checkout button. */
   readonly isHead: boolean;
   /** A run is going: the service refuses checkouts, so the button is off. */
   readonly busy: boolean;
+  /** On the step that ends a run: the run's totals. */
+  readonly run?: UsageTotals;
   checkout(stepId: string): void;
 }
 
@@ -30,7 +34,13 @@ export function stepElement(step: ReActStep, options: StepElementOptions): HTMLE
 
   const meta = h("div", "meta");
   meta.append(h("span", undefined, new Date(step.timestamp).toLocaleTimeString()));
-  if (step.usage) meta.append(h("span", undefined, `${step.usage.totalTokens} tokens`));
+  const usage = stepUsageText(step);
+  if (usage) {
+    const span = h("span", "usage", usage.text);
+    span.title = usage.title;
+    meta.append(span);
+  }
+  if (options.run) meta.append(h("span", "run-usage", `run: ${totalsText(options.run)}`));
   if (step.stopped) meta.append(h("span", "flag stopped", "stopped"));
   if (step.error) meta.append(h("span", "flag failed", "failed"));
   if (!options.isHead) {

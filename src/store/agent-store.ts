@@ -9,9 +9,14 @@
  * Nothing here ever rewrites a whole history: appending a step writes that
  * step, moving HEAD writes HEAD.
  *
+ * Usage: each user's totals per UTC day and model, kept apart from the
+ * agents (deleting or clearing an agent does not give spend back), added to
+ * in the same write as the model step they come from.
+ *
  * @module
  */
 import type { AgentMeta, AgentSettings, ReActStep, RunInfo, StoredAgent } from "../agents/types.ts";
+import type { DailyUsageQuery, DailyUsageRow, StepUsageRecord, UsageCharge } from "../usage/totals.ts";
 
 /** The ids a store accepts: they double as file names, so nothing that can name a path. */
 export const AGENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -74,6 +79,13 @@ export type StartRunResult =
 /** What `moveHead` did; `busy` when a run holds the agent (checkout and clear wait for it to end). */
 export type MoveHeadResult = "ok" | "busy" | "missing" | "unknown_step";
 
+export interface AppendStepOptions {
+  /** Write only while this run still holds the agent. */
+  readonly runId?: string;
+  /** Adds the step's usage to a user's day, in the same write: both are stored or neither. */
+  readonly charge?: UsageCharge;
+}
+
 export interface OpenSocket {
   readonly id: string;
   readonly ownerUid: number;
@@ -111,9 +123,10 @@ export interface AgentStore {
   /**
    * Appends a step as the new HEAD. With `runId`, only while that run still
    * holds the agent (a replica that lost its lease cannot write).
-   * Resolves false when the agent is gone or the run no longer holds it.
+   * Resolves false when the agent is gone or the run no longer holds it
+   * (and then charges nothing).
    */
-  appendStep(agentId: string, step: ReActStep, options?: { readonly runId?: string }): Promise<boolean>;
+  appendStep(agentId: string, step: ReActStep, options?: AppendStepOptions): Promise<boolean>;
   /** Moves HEAD to a stored step (checkout), or to nothing while dropping every step (`clear`). Refused while a run holds the agent. */
   moveHead(agentId: string, target: { readonly stepId: string } | { readonly clear: true }): Promise<MoveHeadResult>;
   /** Every step, in insertion order. */
@@ -124,6 +137,11 @@ export interface AgentStore {
    */
   path(agentId: string, options?: { readonly headId?: string; readonly limit?: number }): Promise<ReActStep[]>;
   step(agentId: string, stepId: string): Promise<ReActStep | undefined>;
+  /** The usage fields of every step (no content, no workflows), in insertion order. */
+  stepUsage(agentId: string): Promise<StepUsageRecord[]>;
+
+  /** Users' totals per day and model between two UTC days (inclusive), by day, model and user. */
+  dailyUsage(query: DailyUsageQuery): Promise<DailyUsageRow[]>;
 
   /** Starts a run unless one holds the agent (or, with maxRunsPerOwner, the owner has that many). An expired run is claimed and returned as `orphan`. */
   startRun(agentId: string, run: StartRun): Promise<StartRunResult>;

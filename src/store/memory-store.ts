@@ -7,17 +7,20 @@
  * @module
  */
 import type { AgentMeta, ReActStep, StoredAgent } from "../agents/types.ts";
+import { checkCharge, type DailyUsageQuery, type DailyUsageRow, type StepUsageRecord, usageRecordOf } from "../usage/totals.ts";
 import {
   type AgentPage,
   type AgentPatch,
   type AgentQuery,
   type AgentStore,
+  type AppendStepOptions,
   isValidAgentId,
   type MoveHeadResult,
   type StartRun,
   type StartRunResult,
 } from "./agent-store.ts";
 import { compareAgents, pageOf } from "./paging.ts";
+import { DayTotals, sortRows } from "./day-totals.ts";
 import { InProcessLeases } from "./in-process-leases.ts";
 import { readMeta, readStep } from "./records.ts";
 import { StepTree } from "./step-tree.ts";
@@ -30,6 +33,7 @@ interface Entry {
 export class MemoryAgentStore extends InProcessLeases implements AgentStore {
   readonly kind = "memory";
   readonly #agents = new Map<string, Entry>();
+  readonly #days = new Map<string, DayTotals>();
 
   constructor(options: { now?: () => number } = {}) {
     super(options.now);
@@ -88,13 +92,20 @@ export class MemoryAgentStore extends InProcessLeases implements AgentStore {
     return this.#agents.delete(id);
   }
 
-  async appendStep(agentId: string, step: ReActStep, options: { runId?: string } = {}): Promise<boolean> {
+  async appendStep(agentId: string, step: ReActStep, options: AppendStepOptions = {}): Promise<boolean> {
     const copy = readStep(structuredClone(step));
+    const charge = options.charge;
+    if (charge) checkCharge(charge);
     const entry = this.#agents.get(agentId);
     if (!entry) return false;
     if (options.runId !== undefined && !this.runs.holds(agentId, options.runId)) return false;
     if (entry.tree.has(copy.id)) throw new Error(`step ${copy.id} already exists`);
     entry.tree.append(copy);
+    if (charge) {
+      let day = this.#days.get(charge.day);
+      if (!day) this.#days.set(charge.day, (day = new DayTotals(charge.day)));
+      day.add(charge.uid, charge.model, charge.counts);
+    }
     return true;
   }
 
@@ -124,6 +135,16 @@ export class MemoryAgentStore extends InProcessLeases implements AgentStore {
   async step(agentId: string, stepId: string): Promise<ReActStep | undefined> {
     const found = this.#agents.get(agentId)?.tree.get(stepId);
     return found && structuredClone(found);
+  }
+
+  async stepUsage(agentId: string): Promise<StepUsageRecord[]> {
+    return (this.#agents.get(agentId)?.tree.all() ?? []).map(usageRecordOf);
+  }
+
+  async dailyUsage(query: DailyUsageQuery): Promise<DailyUsageRow[]> {
+    const rows: DailyUsageRow[] = [];
+    for (const [day, totals] of this.#days) if (day >= query.from && day <= query.to) rows.push(...totals.rows(query.uid));
+    return sortRows(rows);
   }
 
   async startRun(agentId: string, run: StartRun): Promise<StartRunResult> {

@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { defaultSettings } from "../agents/settings.ts";
 import type { AgentMeta, ReActStep } from "../agents/types.ts";
+import type { StepUsageRecord } from "../usage/totals.ts";
 import { AGENT_ID_PATTERN } from "./agent-store.ts";
 
 const text = z.string().max(10_000_000);
@@ -39,11 +40,16 @@ export const metaRecord = z.object({
   settings: settingsRecord,
 });
 
-const usageRecord = z.looseObject({
+export const usageRecord = z.looseObject({
   inputTokens: count,
   outputTokens: count,
   totalTokens: count,
   cachedInputTokens: count.optional(),
+});
+
+export const costRecord = z.looseObject({
+  usd: z.number().finite().nonnegative(),
+  source: z.enum(["litellm", "model_prices"]),
 });
 
 export const stepRecord = z.object({
@@ -59,11 +65,15 @@ export const stepRecord = z.object({
   toolCalls: z.array(z.object({ toolName: shortText, toolCallId: shortText, input: z.unknown() })).optional(),
   toolResults: z.array(z.object({ toolCallId: shortText, output: text, isError: z.boolean().optional() })).optional(),
   usage: usageRecord.optional(),
+  cost: costRecord.optional(),
+  model: shortText.min(1).optional(),
+  requestId: shortText.optional(),
   messageSource: z.enum(["chat", "feedback"]).optional(),
   stopped: z.boolean().optional(),
   interrupted: z.boolean().optional(),
   error: text.optional(),
   errorCode: shortText.optional(),
+  retryAfterMs: count.optional(),
   beforeWorkflowContent: z.unknown().optional(),
   afterWorkflowContent: z.unknown().optional(),
 });
@@ -94,6 +104,16 @@ export function readStep(value: unknown): ReActStep {
   const problem = recordProblem(stepRecord, value);
   if (problem !== undefined) throw new RecordError(problem);
   return value as ReActStep;
+}
+
+const stepUsageRecord = stepRecord.pick({ messageId: true, stepId: true, timestamp: true, role: true, model: true, usage: true, cost: true });
+
+/** A step's usage fields as a store read them back (JSON nulls are absent), checked; throws RecordError when invalid. */
+export function readStepUsage(value: Record<string, unknown>): StepUsageRecord {
+  const record = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+  const problem = recordProblem(stepUsageRecord, record);
+  if (problem !== undefined) throw new RecordError(problem);
+  return record as StepUsageRecord;
 }
 
 /** A stored value failed its schema; the message names the field, never its content. */

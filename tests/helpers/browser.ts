@@ -10,6 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { AgentToolkit, ToolkitFactory } from "../../src/agents/agent.ts";
+import type { RegistryLimits } from "../../src/agents/registry.ts";
 import { BASIC_SYSTEM_PROMPT } from "../../src/agents/basic-toolkit.ts";
 import type { Tool } from "../../src/agents/tool.ts";
 import type { WorkflowContent } from "../../src/client/types.ts";
@@ -21,7 +22,7 @@ import { createLogger } from "../../src/log.ts";
 import { createService, type Service } from "../../src/service.ts";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
 import { MemoryAgentStore } from "../../src/store/memory-store.ts";
-import { type ScriptedLLM, startScriptedLLM } from "../fixtures/scripted-llm.ts";
+import { type ScriptedLLM, type ScriptedLLMOptions, startScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { MASTER_KEY } from "./service.ts";
 import { TEST_SECRET } from "./tokens.ts";
 
@@ -106,8 +107,15 @@ export function mintDevToken(claims: DevTokenClaims): string {
 }
 
 /** The service with the playground (development mode) in front of a scripted upstream. */
-export async function startPlaygroundService(options: { toolkits: ToolkitFactory; devMode?: boolean; models?: string[] }): Promise<PlaygroundService> {
-  const upstream = await startScriptedLLM({ models: options.models ?? ["scripted-model"] });
+export async function startPlaygroundService(options: {
+  toolkits: ToolkitFactory;
+  devMode?: boolean;
+  models?: string[];
+  /** More of the scripted upstream's options (model prices). */
+  upstream?: ScriptedLLMOptions;
+  limits?: RegistryLimits;
+}): Promise<PlaygroundService> {
+  const upstream = await startScriptedLLM({ models: options.models ?? ["scripted-model"], ...options.upstream });
   const logs: string[] = [];
   const logger = createLogger({ level: "debug", write: (line) => logs.push(line) });
   const llm = new LiteLLMClient({ baseUrl: upstream.url, masterKey: MASTER_KEY, logger, requestTimeoutMs: 10_000, firstTokenTimeoutMs: 10_000 });
@@ -122,6 +130,7 @@ export async function startPlaygroundService(options: { toolkits: ToolkitFactory
       llm,
       store: new MemoryAgentStore(),
       toolkits: options.toolkits,
+      ...(options.limits ? { limits: options.limits } : {}),
       extraRoutes: [playgroundRoutes({ devMode: options.devMode ?? true, mintToken: mintDevToken, logger })],
     });
     server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });

@@ -45,6 +45,8 @@ export interface TestServiceOptions {
   bus?: EventBus;
   leaseMs?: number;
   limits?: RegistryLimits;
+  /** The service's clock (step times, usage days, daily limits). */
+  now?: () => number;
   initSteps?: number;
   /** Metrics and traces (default: off). */
   telemetry?: Telemetry;
@@ -74,6 +76,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.now ? { now: options.now } : {}),
     ...(options.initSteps ? { initSteps: options.initSteps } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
@@ -104,4 +107,13 @@ export async function withService(options: TestServiceOptions, run: (service: Te
   } finally {
     await stopTestService(service);
   }
+}
+
+/** One JSON request to a test service with `token`; the status and the parsed body. */
+export async function api(service: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${service.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { defaultSettings } from "../../src/agents/settings.ts";
 import type { AgentMeta, ReActStep } from "../../src/agents/types.ts";
 import type { AgentStore } from "../../src/store/agent-store.ts";
+import { chargeOf, type UsageCharge, zeroCounts } from "../../src/usage/totals.ts";
 
 export interface StoreFlavour {
   readonly name: string;
@@ -62,11 +63,33 @@ export function richStep(id: string, parentId: string): ReActStep {
     isEnd: false,
     toolCalls: [{ toolName: "addOperator", toolCallId: "c1", input: { type: "Filter", nested: [1, "two", null, true] } }],
     toolResults: [{ toolCallId: "c1", output: "ok", isError: false }],
-    usage: { inputTokens: 120, outputTokens: 30, totalTokens: 150 },
+    usage: { inputTokens: 120, outputTokens: 30, totalTokens: 150, cachedInputTokens: 64 },
+    cost: { usd: 0.000024999999999999998, source: "litellm" },
+    model: "gpt-4o-mini",
+    requestId: "4b9b6a0e-7f00-4a4b-9d1c-2f3e4d5c6b7a",
     messageSource: "chat",
     afterWorkflowContent: WORKFLOW_B,
   });
 }
+
+/** A model step of `messageId` at `timestamp` with the given usage and cost. */
+export function modelStep(id: string, parentId: string, fields: Partial<ReActStep> = {}): ReActStep {
+  return step(id, {
+    parentId,
+    stepId: 1,
+    role: "agent",
+    content: `answer ${id}`,
+    isBegin: true,
+    isEnd: true,
+    model: "model-a",
+    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, cachedInputTokens: 40 },
+    cost: { usd: 0.0001234567891, source: "litellm" },
+    ...fields,
+  });
+}
+
+const DAY_1 = Date.UTC(2026, 11, 1, 23, 59, 59, 999);
+const DAY_2 = Date.UTC(2026, 11, 2, 0, 0, 0, 0);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -281,6 +304,105 @@ export function storeContract(flavour: StoreFlavour): void {
       assert.deepEqual(await store.renewRuns("dead", ["ra"], 60_000), { lost: ["ra"], stopping: [] }, "the dead replica lost it");
       await store.endRun(a.id, "ra");
       assert.equal((await store.getAgent(a.id))?.run, null);
+    }));
+
+    test("usage: a model step's charge is added to its user's day in the same write; rows by day, then model, then user", withStore(async (store) => {
+      const m = meta();
+      await store.createAgent(m);
+      await store.appendStep(m.id, step("u1"));
+      const steps = [
+        modelStep("a1", "u1", { timestamp: DAY_1 }),
+        modelStep("a2", "a1", { timestamp: DAY_1, usage: { inputTokens: 5, outputTokens: 6, totalTokens: 11 }, cost: { usd: 0.5, source: "model_prices" } }),
+        modelStep("a3", "a2", { timestamp: DAY_1, model: "model-b", usage: undefined, cost: undefined }),
+        modelStep("a4", "a3", { timestamp: DAY_2, cost: undefined }),
+      ];
+      const uids = [7, 7, 7, 8];
+      for (const [i, s] of steps.entries()) assert.equal(await store.appendStep(m.id, s, { charge: chargeOf(s, uids[i]!)! }), true);
+      const day1 = "2026-12-01";
+      const day2 = "2026-12-02";
+      assert.deepEqual(await store.dailyUsage({ uid: 7, from: day1, to: day1 }), [
+        {
+          uid: 7,
+          day: day1,
+          model: "model-a",
+          counts: {
+            inputTokens: 105,
+            outputTokens: 26,
+            totalTokens: 131,
+            cachedInputTokens: 40,
+            costNanoUsd: 123457 + 500_000_000,
+            calls: 2,
+            callsWithoutUsage: 0,
+            callsWithoutCost: 0,
+          },
+        },
+        { uid: 7, day: day1, model: "model-b", counts: { ...zeroCounts(), calls: 1, callsWithoutUsage: 1, callsWithoutCost: 1 } },
+      ]);
+      const all = await store.dailyUsage({ from: "2026-11-30", to: day2 });
+      assert.deepEqual(all.map((r) => [r.day, r.model, r.uid]), [[day1, "model-a", 7], [day1, "model-b", 7], [day2, "model-a", 8]]);
+      assert.deepEqual(all[2]!.counts, { inputTokens: 100, outputTokens: 20, totalTokens: 120, cachedInputTokens: 40, costNanoUsd: 0, calls: 1, callsWithoutUsage: 0, callsWithoutCost: 1 });
+      assert.deepEqual(await store.dailyUsage({ uid: 8, from: day1, to: day1 }), [], "another day");
+      assert.deepEqual(await store.dailyUsage({ uid: 9, from: day1, to: day2 }), [], "another user");
+      assert.deepEqual(await store.dailyUsage({ from: "2026-12-03", to: "2027-01-01" }), []);
+    }));
+
+    test("usage: a step the store refuses charges nothing (its run lost the agent, the agent is gone, the charge is invalid)", withStore(async (store) => {
+      const m = meta();
+      await store.createAgent(m);
+      await store.appendStep(m.id, step("u1"));
+      await store.startRun(m.id, { runId: "r1", replicaId: "x", messageId: "m1", leaseMs: 60_000 });
+      const s = modelStep("a1", "u1", { timestamp: DAY_1 });
+      const charge = chargeOf(s, 7)!;
+      assert.equal(await store.appendStep(m.id, s, { runId: "r-other", charge }), false);
+      assert.equal(await store.appendStep("missing-agent", s, { charge }), false);
+      const negative: UsageCharge = { ...charge, counts: { ...charge.counts, outputTokens: -1 } };
+      await assert.rejects(store.appendStep(m.id, s, { runId: "r1", charge: negative }));
+      await assert.rejects(store.appendStep(m.id, s, { runId: "r1", charge: { ...charge, day: "2026-02-30" } }));
+      assert.deepEqual(await store.dailyUsage({ from: "2026-01-01", to: "2026-12-31" }), []);
+      assert.deepEqual((await store.steps(m.id)).map((x) => x.id), ["u1"], "nor is the step stored");
+      assert.equal(await store.appendStep(m.id, s, { runId: "r1", charge }), true, "the run holding the agent");
+      assert.equal((await store.dailyUsage({ uid: 7, from: "2026-12-01", to: "2026-12-01" }))[0]?.counts.calls, 1);
+    }));
+
+    test("usage: stepUsage reads the usage fields of every step; the user's days outlive clear and delete", withStore(async (store) => {
+      const m = meta();
+      await store.createAgent(m);
+      await store.appendStep(m.id, step("u1", { messageId: "m1", timestamp: DAY_1 - 10 }));
+      const a1 = modelStep("a1", "u1", { messageId: "m1", timestamp: DAY_1 - 5 });
+      const old = richStep("r1", "a1");
+      delete old.model;
+      delete old.cost;
+      await store.appendStep(m.id, a1, { charge: chargeOf(a1, 7)! });
+      await store.appendStep(m.id, old);
+      assert.deepEqual(await store.stepUsage(m.id), [
+        { messageId: "m1", stepId: 0, timestamp: DAY_1 - 10, role: "user" },
+        { messageId: "m1", stepId: 1, timestamp: DAY_1 - 5, role: "agent", model: "model-a", usage: a1.usage, cost: a1.cost },
+        { messageId: "m1", stepId: 1, timestamp: old.timestamp, role: "agent", usage: old.usage },
+      ]);
+      assert.deepEqual(await store.stepUsage("missing-agent"), []);
+      const before = await store.dailyUsage({ from: "2026-12-01", to: "2026-12-01" });
+      assert.equal(before.length, 1);
+      assert.equal(await store.moveHead(m.id, { clear: true }), "ok");
+      assert.deepEqual(await store.stepUsage(m.id), []);
+      assert.deepEqual(await store.dailyUsage({ from: "2026-12-01", to: "2026-12-01" }), before, "spend is not given back by clear");
+      assert.equal(await store.deleteAgent(m.id), true);
+      assert.deepEqual(await store.dailyUsage({ from: "2026-12-01", to: "2026-12-01" }), before, "nor by delete");
+    }));
+
+    test("usage: concurrent charges from several agents add up exactly", withStore(async (store) => {
+      const agents = [meta(), meta(), meta(), meta()];
+      for (const a of agents) await store.createAgent(a);
+      await Promise.all(agents.map(async (a) => {
+        await store.appendStep(a.id, step("u"));
+        for (let i = 1; i <= 6; i++) {
+          const s = modelStep(`s${i}`, i === 1 ? "u" : `s${i - 1}`, { timestamp: DAY_2 + i, cost: { usd: 0.1 + i * 1e-9, source: "litellm" } });
+          assert.equal(await store.appendStep(a.id, s, { charge: chargeOf(s, 42)! }), true);
+        }
+      }));
+      const [row] = await store.dailyUsage({ uid: 42, from: "2026-12-02", to: "2026-12-02" });
+      assert.equal(row?.counts.calls, 24);
+      assert.equal(row?.counts.totalTokens, 24 * 120);
+      assert.equal(row?.counts.costNanoUsd, 4 * (6 * 100_000_000 + 21), "exact to the nano-dollar");
     }));
 
     test("sockets: counted per owner up to a bound, freed on close, and stop counting when their replica stops renewing them", withStore(async (store) => {

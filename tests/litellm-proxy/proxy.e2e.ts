@@ -22,6 +22,7 @@ import { type ChatEvent, describeLiteLLMFailure, LiteLLMClient, LiteLLMError } f
 import { basicToolkit } from "../../src/agents/basic-toolkit.ts";
 import type { Tool } from "../../src/agents/tool.ts";
 import type { ReActStep } from "../../src/agents/types.ts";
+import type { UsageTotals } from "../../src/usage/types.ts";
 import { freePort } from "../../scripts/bench/lib.ts";
 import { type ScriptedLLM, sseChunk, startScriptedLLM } from "../fixtures/scripted-llm.ts";
 import { bearer, mintToken } from "../helpers/tokens.ts";
@@ -60,6 +61,14 @@ interface SpendRecord {
   cached_tokens: number | null;
   response_cost: number;
 }
+
+/** A spend record's tokens, in the client's TokenUsage shape. */
+const usageOf = (record: SpendRecord) => ({
+  inputTokens: record.prompt_tokens,
+  outputTokens: record.completion_tokens,
+  totalTokens: record.total_tokens,
+  cachedInputTokens: record.cached_tokens ?? 0,
+});
 
 /** Waits (bounded) for LiteLLM's record of the call `callId`: its loggers run after the answer. */
 async function spendRecord(callId: string, timeoutMs = 15_000): Promise<SpendRecord> {
@@ -237,12 +246,6 @@ describe("the real LiteLLM proxy", () => {
 });
 
 describe("usage, cost and end user: what we report equals what LiteLLM's spend tracking recorded", () => {
-  const usageOf = (record: SpendRecord) => ({
-    inputTokens: record.prompt_tokens,
-    outputTokens: record.completion_tokens,
-    totalTokens: record.total_tokens,
-    cachedInputTokens: record.cached_tokens ?? 0,
-  });
 
   test("LiteLLM's mock model: LiteLLM counts the tokens and prices them; the end user is ours", async () => {
     const finish = finishOf(await collect(client().chat({ model: "mock-model", messages: [{ role: "user", content: "hi" }], user: "user-31" })));
@@ -390,7 +393,7 @@ describe("the service in front of the real proxy", () => {
     }
   });
 
-  test("an agent conversation over the WebSocket, with a tool call, through the real proxy; LiteLLM attributes it to the user", async () => {
+  test("an agent conversation over the WebSocket, with a tool call, through the real proxy: the usage the service records is LiteLLM's", async (t) => {
     const token = mintToken({ userId: 11, sub: "erin" });
     const created = await fetch(`${service.url}/api/agents`, {
       method: "POST",
@@ -401,30 +404,99 @@ describe("the service in front of the real proxy", () => {
     const { id } = await created.json() as { id: string };
     upstream.enqueue(
       { kind: "tool_calls", calls: [{ id: "call_s", name: "shout", arguments: '{"text":"hello"}' }] },
-      { kind: "text", text: "It says HELLO." },
+      // Usage with cached prompt tokens in the last chunk.
+      { kind: "text", text: "It says HELLO.", usage: { prompt_tokens: 50, completion_tokens: 20, total_tokens: 70, prompt_tokens_details: { cached_tokens: 32 } } },
+      // An upstream that sends no usage: LiteLLM counts the tokens itself.
+      { kind: "text", text: "Still HELLO.", usage: null },
     );
     const socket = await openSocket(`${service.wsUrl}/api/agents/${id}/react?access-token=${token}`);
     socket.send({ type: "message", content: "shout hello" });
     await socket.waitFor((e) => e.type === "complete", { timeoutMs: 30_000 });
-    const steps = socket.events.filter((e) => e.type === "step").map((e) => e.step as ReActStep);
-    assert.deepEqual(steps.map((s) => s.role), ["user", "agent", "agent"]);
+    const firstRun = socket.events.length;
+    socket.send({ type: "message", content: "and again?" });
+    await socket.waitFor((e) => e.type === "complete", { timeoutMs: 30_000, from: firstRun });
+    const all = socket.events.filter((e) => e.type === "step").map((e) => e.step as ReActStep);
+    assert.deepEqual(all.map((s) => s.role), ["user", "agent", "agent", "user", "agent"]);
+    const steps = all.slice(0, 3);
     assert.deepEqual(steps[1]!.toolResults, [{ toolCallId: "call_s", output: "HELLO" }]);
     assert.equal(steps[2]!.content, "It says HELLO.");
-    // Each model step's usage is what LiteLLM recorded for a call of user 11 (its loggers run after the answer).
-    for (const step of steps.slice(1)) {
-      assert.ok(step.usage, "the step has its usage");
-      const matches = (r: SpendRecord) => r.end_user === "11" && r.prompt_tokens === step.usage!.inputTokens && r.completion_tokens === step.usage!.outputTokens;
-      let found = false;
-      for (let i = 0; i < 150 && !found; i++) {
-        found = readFileSync(probeFile, "utf8").split("\n").filter(Boolean).some((line) => matches(JSON.parse(line) as SpendRecord));
-        if (!found) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.ok(found, `LiteLLM recorded a call of user 11 with ${JSON.stringify(step.usage)}`);
+    // Each model step names LiteLLM's call: its usage, cost and end user are what LiteLLM's spend tracking recorded for it.
+    const records: SpendRecord[] = [];
+    for (const step of [...steps.slice(1), all[4]!]) {
+      assert.match(step.requestId ?? "", /^[0-9a-f-]{36}$/, "the step has LiteLLM's call id");
+      const record = await spendRecord(step.requestId!);
+      records.push(record);
+      assert.equal(record.end_user, "11");
+      assert.equal(step.model, "priced-model");
+      assert.deepEqual(step.usage, usageOf(record));
+      assert.equal(step.cost?.source, "litellm");
+      assert.ok(Math.abs(step.cost!.usd - record.response_cost) < 1e-12, `${step.cost!.usd} vs ${record.response_cost}`);
     }
+    assert.equal(all[1]!.usage?.cachedInputTokens, 0);
+    assert.equal(all[2]!.usage?.cachedInputTokens, 32, "cached tokens passed through");
+    assert.ok(all[4]!.usage!.inputTokens > 0, "LiteLLM's own count when the provider sent none");
+    const completes = socket.events.filter((e) => e.type === "complete").map((e) => e.usage as UsageTotals);
     await socket.close();
     // The tool result reached the model through the proxy.
     const last = upstream.requests.filter((r) => r.path === "/v1/chat/completions").at(-1)!;
     assert.ok(JSON.stringify(last.body!.messages).includes('"HELLO"'));
-    await stopTestService(service, { keepUpstream: true });
+
+    // What the service recorded for the conversation equals LiteLLM's records of the same calls.
+    const sum = (field: keyof SpendRecord) => records.reduce((total, r) => total + Number(r[field] ?? 0), 0);
+    const litellm = {
+      inputTokens: sum("prompt_tokens"),
+      outputTokens: sum("completion_tokens"),
+      totalTokens: sum("total_tokens"),
+      cachedInputTokens: sum("cached_tokens"),
+      costUsd: sum("response_cost"),
+      calls: records.length,
+    };
+    const agentUsage = await (await fetch(`${service.url}/api/agents/${id}/usage`, { headers: bearer(token) })).json() as { total: UsageTotals };
+    const today = await (await fetch(`${service.url}/api/agents/usage`, { headers: bearer(token) })).json() as { total: UsageTotals };
+    const runs = completes.reduce((total, run) => {
+      for (const key of Object.keys(total) as (keyof UsageTotals)[]) total[key] += run[key];
+      return total;
+    });
+    for (const [what, totals] of [["the runs' complete events", runs], ["the agent's usage", agentUsage.total], ["the user's day", today.total]] as const) {
+      const { costUsd, callsWithoutUsage, callsWithoutCost, ...counts } = totals;
+      const { costUsd: litellmCost, ...litellmCounts } = litellm;
+      assert.deepEqual(counts, litellmCounts, what);
+      assert.ok(Math.abs(costUsd - litellmCost) < 1e-9, `${what}: ${costUsd} vs LiteLLM's ${litellmCost}`);
+      assert.deepEqual([callsWithoutUsage, callsWithoutCost], [0, 0], what);
+    }
+    t.diagnostic(`LiteLLM recorded ${JSON.stringify(litellm)}; the service recorded ${JSON.stringify(agentUsage.total)}`);
+  });
+
+  test("a LiteLLM budget refusal through the proxy ends the run with a budget_exceeded step; the agent stays usable", async () => {
+    const token = mintToken({ userId: 12, sub: "fay" });
+    const created = await fetch(`${service.url}/api/agents`, {
+      method: "POST",
+      headers: { ...bearer(token), "content-type": "application/json" },
+      body: JSON.stringify({ modelType: "budget-model" }),
+    });
+    assert.equal(created.status, 200);
+    const { id } = await created.json() as { id: string };
+    const socket = await openSocket(`${service.wsUrl}/api/agents/${id}/react?access-token=${token}`);
+    // The deployment's budget (1e-5 USD) is crossed by its first call (2.5e-5); LiteLLM counts spend after the answer.
+    let refused: ReActStep | undefined;
+    for (let i = 0; i < 30 && !refused; i++) {
+      const from = socket.events.length;
+      socket.send({ type: "message", content: `try ${i}` });
+      await socket.waitFor((e) => e.type === "complete", { from, timeoutMs: 30_000 });
+      refused = socket.events.slice(from).filter((e) => e.type === "step").map((e) => e.step as ReActStep).find((s) => s.errorCode !== undefined);
+      if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(refused, "LiteLLM never refused the deployment over its budget");
+    assert.equal(refused.errorCode, "budget_exceeded");
+    assert.match(refused.error ?? "", /^The model service failed: LiteLLM refused the request: the spending budget is used up \[LiteLLM request [0-9a-f-]{36}\]\.$/);
+    assert.match(refused.requestId ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(refused.usage, undefined, "a refused call used nothing");
+    const agent = await (await fetch(`${service.url}/api/agents/${id}`, { headers: bearer(token) })).json() as { state: string };
+    assert.equal(agent.state, "AVAILABLE", "the agent is usable again");
+    await socket.close();
+  });
+
+  after(async () => {
+    if (service) await stopTestService(service, { keepUpstream: true });
   });
 });

@@ -69,7 +69,7 @@ describe("the agent-service library tarball (npm run pack:lib)", () => {
     wrongIssuer: "invalid_claim",
     codes: 9,
     whoami: { uid: 42, name: "alice", email: "", role: "ADMIN" },
-    refused: { status: 401, code: "http", message: "Unauthorized" },
+    refused: { status: 401, kind: "http", code: "unauthorized", message: "Unauthorized" },
   };
   const runtimes: [string, string, string[]][] = [
     ["plain Node (no loader)", "node", ["consumer.js"]],

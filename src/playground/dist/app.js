@@ -22,6 +22,100 @@ function button(className, label, name, onClick) {
   return element;
 }
 
+// src/usage/totals.ts
+var NANO_PER_USD = 1e9;
+var COUNT_FIELDS = [
+  "inputTokens",
+  "outputTokens",
+  "totalTokens",
+  "cachedInputTokens",
+  "costNanoUsd",
+  "calls",
+  "callsWithoutUsage",
+  "callsWithoutCost"
+];
+function zeroCounts() {
+  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedInputTokens: 0, costNanoUsd: 0, calls: 0, callsWithoutUsage: 0, callsWithoutCost: 0 };
+}
+function addCounts(into, more) {
+  for (const field of COUNT_FIELDS) into[field] += more[field];
+  return into;
+}
+function isModelCall(step) {
+  return step.role === "agent" && (step.model !== void 0 || step.usage !== void 0);
+}
+function countsOfStep(step) {
+  if (!isModelCall(step)) return void 0;
+  const counts = zeroCounts();
+  counts.calls = 1;
+  if (step.usage) {
+    counts.inputTokens = step.usage.inputTokens;
+    counts.outputTokens = step.usage.outputTokens;
+    counts.totalTokens = step.usage.totalTokens;
+    counts.cachedInputTokens = step.usage.cachedInputTokens ?? 0;
+  } else {
+    counts.callsWithoutUsage = 1;
+  }
+  if (step.cost) counts.costNanoUsd = Math.round(step.cost.usd * NANO_PER_USD);
+  else counts.callsWithoutCost = 1;
+  return counts;
+}
+function totalsOf(counts) {
+  const { costNanoUsd, ...rest } = counts;
+  return { ...rest, costUsd: costNanoUsd / NANO_PER_USD };
+}
+
+// src/playground/usage-view.ts
+function formatTokens(n) {
+  return Math.round(n).toLocaleString("en-US");
+}
+function formatUsd(usd) {
+  if (usd === 0) return "$0";
+  if (usd >= 1) return `$${usd.toFixed(2)}`;
+  const digits = Math.min(9, Math.max(4, 2 - Math.floor(Math.log10(usd))));
+  return `$${usd.toFixed(digits).replace(/0+$/, "").replace(/\.$/, "")}`;
+}
+function stepUsageText(step) {
+  const counts = countsOfStep(step);
+  if (!counts) return void 0;
+  const tokens = step.usage ? `${formatTokens(step.usage.totalTokens)} tokens` : "tokens unknown";
+  const cost = step.cost ? formatUsd(step.cost.usd) : "cost unknown";
+  const title = [
+    step.usage ? `${formatTokens(step.usage.inputTokens)} in (${formatTokens(step.usage.cachedInputTokens ?? 0)} cached), ${formatTokens(step.usage.outputTokens)} out` : "LiteLLM reported no usage for this call",
+    step.cost ? `cost from ${step.cost.source === "litellm" ? "LiteLLM" : "the model's prices"}` : "no price known for this model",
+    ...step.model ? [`model ${step.model}`] : [],
+    ...step.requestId ? [`LiteLLM request ${step.requestId}`] : []
+  ].join("; ");
+  return { text: `${tokens} · ${cost}`, title };
+}
+function runTotals(steps2, messageId) {
+  const sum = zeroCounts();
+  for (const step of steps2) {
+    if (step.messageId !== messageId) continue;
+    const counts = countsOfStep(step);
+    if (counts) addCounts(sum, counts);
+  }
+  return totalsOf(sum);
+}
+function totalsText(totals) {
+  const parts = [`${formatTokens(totals.totalTokens)} tokens`, `${formatUsd(totals.costUsd)}${totals.callsWithoutCost > 0 ? "+" : ""}`];
+  parts.push(`${totals.calls} ${totals.calls === 1 ? "call" : "calls"}`);
+  if (totals.callsWithoutCost > 0) parts.push(`${totals.callsWithoutCost} of unknown cost`);
+  if (totals.callsWithoutUsage > 0) parts.push(`${totals.callsWithoutUsage} without usage`);
+  return parts.join(" · ");
+}
+function todayText(usage) {
+  const limits = usage.limits;
+  const bounds = [
+    ...limits?.tokens ? [`limit ${formatTokens(limits.tokens.limit)} tokens`] : [],
+    ...limits?.costUsd ? [`limit ${formatUsd(limits.costUsd.limit)}`] : []
+  ];
+  const exceeded = limits?.exceeded === true;
+  const text = `today: ${formatTokens(usage.total.totalTokens)} tokens · ${formatUsd(usage.total.costUsd)}${usage.total.callsWithoutCost > 0 ? "+" : ""}` + (bounds.length > 0 ? ` (${bounds.join(", ")})` : "") + (exceeded ? " · limit reached" : "");
+  const title = `Your usage on ${usage.from} (UTC): ${totalsText(usage.total)}` + (limits ? `; the day resets at ${limits.resetsAt}` : "");
+  return { text, title, exceeded };
+}
+
 // src/playground/messages.ts
 function stepElement(step, options) {
   const element = h("div", `msg ${step.role}`);
@@ -35,7 +129,13 @@ function stepElement(step, options) {
   for (const call of step.toolCalls ?? []) element.append(toolCard(call.toolName, call.input, results.get(call.toolCallId)));
   const meta = h("div", "meta");
   meta.append(h("span", void 0, new Date(step.timestamp).toLocaleTimeString()));
-  if (step.usage) meta.append(h("span", void 0, `${step.usage.totalTokens} tokens`));
+  const usage = stepUsageText(step);
+  if (usage) {
+    const span = h("span", "usage", usage.text);
+    span.title = usage.title;
+    meta.append(span);
+  }
+  if (options.run) meta.append(h("span", "run-usage", `run: ${totalsText(options.run)}`));
   if (step.stopped) meta.append(h("span", "flag stopped", "stopped"));
   if (step.error) meta.append(h("span", "flag failed", "failed"));
   if (!options.isHead) {
@@ -388,6 +488,7 @@ function byId(id) {
 var ui = {
   connection: byId("connection"),
   whoami: byId("whoami"),
+  usageToday: byId("usage-today"),
   tokenForm: byId("token-form"),
   tokenInput: byId("token-input"),
   tokenForget: byId("token-forget"),
@@ -471,19 +572,35 @@ async function signIn() {
     showSignedOut(describeError(error));
     return;
   }
-  await Promise.all([refreshModels(), refreshAgents()]);
+  await Promise.all([refreshModels(), refreshAgents(), refreshUsage()]);
   if (previous && agents.some((agent) => agent.id === previous)) selectAgent(previous);
 }
 function showSignedOut(message, isError = true) {
   session++;
   signedIn = false;
   ui.whoami.textContent = "not signed in";
+  ui.usageToday.textContent = "";
+  ui.usageToday.hidden = true;
   ui.tokenStatus.textContent = message;
   ui.tokenStatus.classList.toggle("error", isError);
   renderModels(void 0);
   agents = [];
   renderAgents();
   selectAgent(void 0);
+}
+async function refreshUsage() {
+  const mine = session;
+  try {
+    const usage = await client.getUsage();
+    if (mine !== session) return;
+    const shown = todayText(usage);
+    ui.usageToday.textContent = shown.text;
+    ui.usageToday.title = shown.title;
+    ui.usageToday.classList.toggle("exceeded", shown.exceeded);
+    ui.usageToday.hidden = false;
+  } catch {
+    if (mine === session) ui.usageToday.hidden = true;
+  }
 }
 async function refreshModels() {
   const mine = session;
@@ -615,8 +732,12 @@ function selectAgent(agentId) {
     scheduleWorkflowRefresh();
     refreshTree();
     act(refreshAgents);
+    void refreshUsage();
   });
-  current.on("error", (event) => toast(event.error, "error"));
+  current.on("error", (event) => {
+    toast(event.error, "error");
+    if (event.code === "quota_exceeded") void refreshUsage();
+  });
   current.on("headChange", (event) => {
     steps = event.steps;
     earlier = false;
@@ -760,7 +881,8 @@ function appendDelta(messageId, stepId, text) {
 }
 function stepElement2(step, isHead) {
   const actions = treeActions();
-  return stepElement(step, { isHead, busy: actions.busy, checkout: actions.checkout });
+  const run = step.role === "agent" && step.isEnd ? runTotals(steps, step.messageId) : void 0;
+  return stepElement(step, { isHead, busy: actions.busy, checkout: actions.checkout, ...run ? { run } : {} });
 }
 function currentTree() {
   return buildStepTree(allSteps, headId);

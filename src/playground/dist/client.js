@@ -461,6 +461,24 @@ var AgentClient = class {
   async getOperatorTypes(agentId) {
     return (await this.#request("GET", agentPath(agentId, "/operator-types"))).operatorTypes;
   }
+  /** `GET /agents/:id/usage`: the agent's tokens and cost, in total and per run (user message). */
+  getAgentUsage(agentId) {
+    return this.#request("GET", agentPath(agentId, "/usage"));
+  }
+  /**
+   * `GET /agents/usage`: the caller's tokens and cost by UTC day and by model,
+   * today unless `from`/`to` (`YYYY-MM-DD`) say otherwise, with where they
+   * stand against the platform's daily limits. An ADMIN may pass another
+   * user's `uid`, or `"all"`.
+   */
+  getUsage(query = {}) {
+    const params = new URLSearchParams();
+    if (query.from !== void 0) params.set("from", query.from);
+    if (query.to !== void 0) params.set("to", query.to);
+    if (query.uid !== void 0) params.set("uid", String(query.uid));
+    const search = params.toString();
+    return this.#request("GET", search ? `/agents/usage?${search}` : "/agents/usage");
+  }
   // --- WebSocket -------------------------------------------------------------
   /**
    * Opens the agent's `/react` socket. It reconnects by itself: at once with

@@ -6,6 +6,7 @@
  *   index.jsonl          which agents exist, by owner and creation (agent-index.ts)
  *   agents/<id>.json     an agent's meta: owner, name, model, settings (replaced atomically)
  *   agents/<id>.jsonl    its steps, HEAD moves and workflow snapshots (journal.ts)
+ *   usage/<day>.jsonl    the usage charged on that UTC day, a line per model step (usage-files.ts)
  *   quarantine/          records that failed their check, moved aside
  *
  * Nothing is read at start but the directory itself: agents are read on
@@ -23,11 +24,13 @@ import { mkdir, readdir, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentMeta, ReActStep, StoredAgent } from "../../agents/types.ts";
 import type { Logger } from "../../log.ts";
+import { checkCharge, type DailyUsageQuery, type DailyUsageRow, type StepUsageRecord, usageRecordOf } from "../../usage/totals.ts";
 import {
   type AgentPage,
   type AgentPatch,
   type AgentQuery,
   type AgentStore,
+  type AppendStepOptions,
   isValidAgentId,
   type MoveHeadResult,
   type StartRun,
@@ -40,6 +43,8 @@ import { AgentIndex } from "./agent-index.ts";
 import { type DirLock, lockDirectory } from "./dir-lock.ts";
 import { errorCode, removeIfPresent, TEMP_FILE, writeAtomic } from "./fs-util.ts";
 import { Journal } from "./journal.ts";
+import { KeyedQueue } from "./keyed-queue.ts";
+import { UsageFiles } from "./usage-files.ts";
 import { migrateLegacyFiles } from "./legacy.ts";
 
 export interface FileAgentStoreOptions {
@@ -64,8 +69,9 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
   readonly #lock: DirLock;
   readonly #metas: Lru<string, AgentMeta>;
   readonly #journals: Lru<string, Journal>;
-  /** Per agent, a promise that settles after the last operation issued for it; never rejects. */
-  readonly #tails = new Map<string, Promise<void>>();
+  /** Operations per agent, in call order. */
+  readonly #queue = new KeyedQueue();
+  readonly #usage: UsageFiles;
   #index: Promise<AgentIndex> | undefined;
   #closed = false;
 
@@ -77,6 +83,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
     this.#lock = lock;
     this.#metas = new Lru(options.metaCacheSize ?? 5_000);
     this.#journals = new Lru(options.journalCacheSize ?? 256, options.journalCacheBytes ?? 64 * 1024 * 1024);
+    this.#usage = new UsageFiles(join(options.dir, "usage"), options.logger);
   }
 
   /**
@@ -182,15 +189,20 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
 
   // --- Steps ----------------------------------------------------------------
 
-  async appendStep(agentId: string, step: ReActStep, options: { runId?: string } = {}): Promise<boolean> {
+  async appendStep(agentId: string, step: ReActStep, options: AppendStepOptions = {}): Promise<boolean> {
     if (!isValidAgentId(agentId)) return false;
     readStep(step);
+    const charge = options.charge;
+    if (charge) checkCharge(charge);
     return this.#enqueue(agentId, async () => {
       if (options.runId !== undefined && !this.runs.holds(agentId, options.runId)) return false;
       if (!(await this.#meta(agentId))) return false;
       const journal = await this.#journal(agentId);
       if (!journal) return false;
       if (journal.tree.has(step.id)) throw new Error(`step ${step.id} already exists`);
+      // The charge first: a crash between the two appends leaves spend counted
+      // without its step (the model call did happen), never a step uncounted.
+      if (charge) await this.#usage.charge(charge);
       await journal.appendStep(step);
       this.#journals.set(agentId, journal, journal.bytes);
       return true;
@@ -225,6 +237,16 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
     return (await this.#read(agentId))?.tree.get(stepId);
   }
 
+  async stepUsage(agentId: string): Promise<StepUsageRecord[]> {
+    return ((await this.#read(agentId))?.tree.all() ?? []).map(usageRecordOf);
+  }
+
+  // --- Usage ------------------------------------------------------------------
+
+  dailyUsage(query: DailyUsageQuery): Promise<DailyUsageRow[]> {
+    return this.#usage.rows(query);
+  }
+
   // --- Runs (in memory: a run does not outlive its process) --------------------
 
   async startRun(agentId: string, run: StartRun): Promise<StartRunResult> {
@@ -245,8 +267,8 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
   // --- Lifecycle ----------------------------------------------------------------
 
   async flush(): Promise<void> {
-    // Each agent's tail settles after every operation issued so far on it; tails never reject.
-    await Promise.all([...this.#tails.values()]);
+    await this.#queue.settled();
+    await this.#usage.settled();
     if (this.#index) await (await this.#index.catch(() => undefined))?.flush().catch(ignore);
   }
 
@@ -274,16 +296,9 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
     return this.#index;
   }
 
-  /** Runs `operation` after every earlier operation on `id` has settled. */
+  /** Runs `operation` after every earlier operation on agent `id` has settled. */
   #enqueue<T>(id: string, operation: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(id) ?? Promise.resolve();
-    const result = previous.then(operation);
-    const tail = result.then(ignore, ignore);
-    this.#tails.set(id, tail);
-    void tail.then(() => {
-      if (this.#tails.get(id) === tail) this.#tails.delete(id);
-    });
-    return result;
+    return this.#queue.run(id, operation);
   }
 
   #read(agentId: string): Promise<Journal | undefined> {

@@ -100,6 +100,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE $schema.agents ADD COLUMN quarantined_at timestamptz, ADD COLUMN quarantine_reason text;
     `,
   },
+  {
+    version: 4,
+    name: "usage per user, day and model",
+    sql: `
+      -- Each user's usage per UTC day and model, added to by the statement that stores the model step.
+      -- The cost is in integer nano-USD, so sums are exact whatever their order.
+      CREATE TABLE $schema.usage (
+        uid bigint NOT NULL,
+        day date NOT NULL,
+        model text NOT NULL,
+        input_tokens bigint NOT NULL,
+        output_tokens bigint NOT NULL,
+        total_tokens bigint NOT NULL,
+        cached_input_tokens bigint NOT NULL,
+        cost_nano_usd bigint NOT NULL,
+        calls bigint NOT NULL,
+        calls_without_usage bigint NOT NULL,
+        calls_without_cost bigint NOT NULL,
+        PRIMARY KEY (uid, day, model)
+      );
+      CREATE INDEX usage_by_day ON $schema.usage (day);
+    `,
+  },
 ];
 
 /** Applies the migrations not applied yet; resolves with the versions applied now. */

@@ -9,6 +9,8 @@
  * - A step is a row, appended in one statement that also moves HEAD (and,
  *   for a run, only while that run still holds the agent). Snapshots are
  *   rows keyed by content hash, inserted once.
+ * - Usage is a row per user, UTC day and model, upserted by the statement
+ *   that stores the model step it comes from (both or neither).
  * - Per-owner bounds (agents, runs) are checked under a transaction-level
  *   advisory lock on the owner, so concurrent requests on several replicas
  *   cannot both pass.
@@ -21,6 +23,7 @@ import type {
   AgentPatch,
   AgentQuery,
   AgentStore,
+  AppendStepOptions,
   MoveHeadResult,
   OpenSocket,
   OrphanedRun,
@@ -29,7 +32,9 @@ import type {
   StartRunResult,
 } from "../agent-store.ts";
 import { isValidAgentId } from "../agent-store.ts";
-import { readMeta, readStep, RecordError } from "../records.ts";
+import { checkCharge, COUNT_FIELDS, type DailyUsageQuery, type DailyUsageRow, type StepUsageRecord, type UsageCounts } from "../../usage/totals.ts";
+import { sortRows } from "../day-totals.ts";
+import { readMeta, readStep, readStepUsage, RecordError } from "../records.ts";
 import { joinStep, splitStep } from "../snapshots.ts";
 import { lockKey, type PostgresConnection } from "./connection.ts";
 
@@ -61,6 +66,9 @@ interface StepRow {
   before: unknown;
   after: unknown;
 }
+
+/** The usage table's counter columns, in the order of COUNT_FIELDS. */
+const USAGE_COLUMNS = COUNT_FIELDS.map((field) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
 function agentOf(row: AgentRow): StoredAgent {
   const meta = readMeta({
@@ -225,15 +233,19 @@ export class PostgresAgentStore implements AgentStore {
 
   // --- Steps ----------------------------------------------------------------
 
-  async appendStep(agentId: string, step: ReActStep, options: { runId?: string } = {}): Promise<boolean> {
+  async appendStep(agentId: string, step: ReActStep, options: AppendStepOptions = {}): Promise<boolean> {
     if (!isValidAgentId(agentId)) return false;
     const { body, before, after, snapshots } = splitStep(readStep(step));
     const { id, parentId, ...rest } = body;
     const keys = [...snapshots.keys()];
     const contents = [...snapshots.values()];
+    const charge = options.charge;
+    if (charge) checkCharge(charge);
     const sql = this.#sql;
+    const usage = this.#t("usage");
     // One statement: HEAD moves, the snapshots the agent lacks and the step are
-    // inserted, all or nothing, and only while the run (if any) holds the agent.
+    // inserted, and the usage charged, all or nothing, and only while the run
+    // (if any) holds the agent.
     return this.#db.call(async () => {
       const rows = await sql`
         WITH a AS (
@@ -245,10 +257,24 @@ export class PostgresAgentStore implements AgentStore {
           INSERT INTO ${this.#t("snapshots")} (agent_id, key, content)
           SELECT ${agentId}, k, c::json FROM a, unnest(${sql.array(keys)}::text[], ${sql.array(contents)}::text[]) AS x(k, c)
           ON CONFLICT DO NOTHING
-        )
-        INSERT INTO ${this.#t("steps")} (agent_id, id, ord, parent_id, body, before_key, after_key)
-        SELECT ${agentId}, ${id}, step_order, ${parentId ?? null}, ${sql.json(rest as never)}, ${before ?? null}, ${after ?? null} FROM a
-        RETURNING ord`;
+        ), st AS (
+          INSERT INTO ${this.#t("steps")} (agent_id, id, ord, parent_id, body, before_key, after_key)
+          SELECT ${agentId}, ${id}, step_order, ${parentId ?? null}, ${sql.json(rest as never)}, ${before ?? null}, ${after ?? null} FROM a
+          RETURNING ord
+        )${
+        charge
+          ? sql`, c AS (
+          INSERT INTO ${usage} AS u (uid, day, model, ${sql.unsafe(USAGE_COLUMNS.join(", "))})
+          SELECT ${charge.uid}::bigint, ${charge.day}::date, ${charge.model}, ${charge.counts.inputTokens}::bigint,
+            ${charge.counts.outputTokens}::bigint, ${charge.counts.totalTokens}::bigint, ${charge.counts.cachedInputTokens}::bigint,
+            ${charge.counts.costNanoUsd}::bigint, ${charge.counts.calls}::bigint, ${charge.counts.callsWithoutUsage}::bigint,
+            ${charge.counts.callsWithoutCost}::bigint
+          FROM st
+          ON CONFLICT (uid, day, model) DO UPDATE SET ${sql.unsafe(USAGE_COLUMNS.map((c) => `${c} = u.${c} + EXCLUDED.${c}`).join(", "))}
+        )`
+          : sql``
+      }
+        SELECT ord FROM st`;
       return rows.length > 0;
     });
   }
@@ -341,6 +367,47 @@ export class PostgresAgentStore implements AgentStore {
         LEFT JOIN ${this.#t("snapshots")} a ON a.agent_id = s.agent_id AND a.key = s.after_key
         WHERE s.agent_id = ${agentId} AND s.id = ${stepId}`;
       return row ? this.#checkedSteps(agentId, [row as unknown as StepRow])[0] : undefined;
+    });
+  }
+
+  stepUsage(agentId: string): Promise<StepUsageRecord[]> {
+    if (!isValidAgentId(agentId)) return Promise.resolve([]);
+    return this.#db.call(async () => {
+      // Only the usage fields of each body: no content, no tool results, no snapshots.
+      const rows = await this.#sql`
+        SELECT id, body->'messageId' AS "messageId", body->'stepId' AS "stepId", body->'timestamp' AS timestamp,
+          body->'role' AS role, body->'model' AS model, body->'usage' AS usage, body->'cost' AS cost
+        FROM ${this.#t("steps")} WHERE agent_id = ${agentId} ORDER BY ord`;
+      // As with whole steps, a row that fails its check is left out and logged.
+      const records: StepUsageRecord[] = [];
+      for (const { id, ...fields } of rows) {
+        try {
+          records.push(readStepUsage(fields));
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          this.#db.logger.warn("left out a step whose row failed its check", { agentId, stepId: id, reason: error.message });
+        }
+      }
+      return records;
+    });
+  }
+
+  // --- Usage ----------------------------------------------------------------
+
+  dailyUsage(query: DailyUsageQuery): Promise<DailyUsageRow[]> {
+    return this.#db.call(async () => {
+      const sql = this.#sql;
+      const rows = await sql`
+        SELECT uid, to_char(day, 'YYYY-MM-DD') AS day, model, ${sql.unsafe(USAGE_COLUMNS.join(", "))}
+        FROM ${this.#t("usage")}
+        WHERE day BETWEEN ${query.from}::date AND ${query.to}::date ${query.uid === undefined ? sql`` : sql`AND uid = ${query.uid}`}`;
+      // Sorted here, not by the database's collation, so that every store answers in one order.
+      return sortRows(rows.map((row) => ({
+        uid: Number(row.uid),
+        day: row.day as string,
+        model: row.model as string,
+        counts: Object.fromEntries(COUNT_FIELDS.map((field, i) => [field, Number(row[USAGE_COLUMNS[i]!])])) as unknown as UsageCounts,
+      })));
     });
   }
 

@@ -17,14 +17,14 @@ const service = async (url, init) => {
   const authorization = new Headers(init.headers).get("authorization") ?? "";
   const result = verifyJwt(authorization.replace(/^Bearer /, ""), secret);
   if (!url.endsWith("/api/agents/whoami")) return Response.json({ error: "Not found" }, { status: 404 });
-  return result.ok ? Response.json({ user: result.user }) : Response.json({ error: "Unauthorized" }, { status: 401 });
+  return result.ok ? Response.json({ user: result.user }) : Response.json({ error: "Unauthorized", code: "unauthorized" }, { status: 401 });
 };
 const whoami = await new AgentClient({ baseUrl: "http://service.invalid/api", getToken: () => token, fetch: service }).whoami();
 let refused;
 try {
   await new AgentClient({ baseUrl: "http://service.invalid/api", getToken: () => "not-a-token", fetch: service }).whoami();
 } catch (error) {
-  refused = error instanceof AgentClientError ? { status: error.status, code: error.code, message: error.message } : String(error);
+  refused = error instanceof AgentClientError ? { status: error.status, kind: error.kind, code: error.code, message: error.message } : String(error);
 }
 
 console.log(JSON.stringify({
