@@ -28,12 +28,19 @@ import { BENCH_SECRET, commandFor, header, median, ms, percentile, runtimesFromA
 
 const RUNS = Number(process.env.COLD_START_RUNS ?? 10);
 
-/** RUNS starts after an unmeasured one; each start gives one time per polled path. */
-async function series(runOnce: () => Promise<number[]>): Promise<number[][]> {
-  await runOnce(); // unmeasured: fills the module caches (tsx's, Deno's, Bun's)
-  const times: number[][] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await runOnce());
-  return times[0]!.map((_, path) => times.map((start) => start[path]!));
+/**
+ * RUNS starts of each of `starters`, interleaved (one of each in turn, so a
+ * change in the machine's load falls on all of them alike), after one
+ * unmeasured start of each (it fills the module caches: Deno's, Bun's).
+ * Each start gives one time per polled path: [starter][path][run].
+ */
+async function interleaved(starters: (() => Promise<number[]>)[]): Promise<number[][][]> {
+  for (const start of starters) await start();
+  const times: number[][][] = starters.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, start] of starters.entries()) times[k]!.push(await start());
+  }
+  return times.map((runs) => runs[0]!.map((_, path) => runs.map((run) => run[path]!)));
 }
 
 const runtimes = runtimesFromArgs();
@@ -42,22 +49,24 @@ const notes: string[] = [];
 const stateRoot = await mkdtemp(join(tmpdir(), "cold-start-"));
 try {
   for (const runtime of runtimes) {
-    const [hello] = (await series(() => timesToFirst200(runtime, "scripts/bench/hello.js", ["/"], {}, (port) => [String(port)]))) as [number[]];
-    const [service, ready] = (await series(async () => {
-      const dir = await mkdtemp(join(stateRoot, "state-"));
-      try {
-        return await timesToFirst200(runtime, "src/main.ts", ["/api/healthcheck", "/api/readyz"], {
-          HOST: "127.0.0.1",
-          AUTH_JWT_SECRET: BENCH_SECRET,
-          LITELLM_BASE_URL: "http://127.0.0.1:9",
-          LITELLM_MASTER_KEY: "sk-cold-start",
-          AGENT_STATE_DIR: dir,
-          LOG_LEVEL: "error",
-        }, () => []);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    })) as [number[], number[]];
+    const [[hello], [service, ready]] = (await interleaved([
+      () => timesToFirst200(runtime, "scripts/bench/hello.js", ["/"], {}, (port) => [String(port)]),
+      async () => {
+        const dir = await mkdtemp(join(stateRoot, "state-"));
+        try {
+          return await timesToFirst200(runtime, "src/main.ts", ["/api/healthcheck", "/api/readyz"], {
+            HOST: "127.0.0.1",
+            AUTH_JWT_SECRET: BENCH_SECRET,
+            LITELLM_BASE_URL: "http://127.0.0.1:9",
+            LITELLM_MASTER_KEY: "sk-cold-start",
+            AGENT_STATE_DIR: dir,
+            LOG_LEVEL: "error",
+          }, () => []);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    ])) as [[number[]], [number[], number[]]];
     const row = (name: string, times: number[]) => [
       `${runtime} ${name}`,
       ms(median(times)),
@@ -78,7 +87,7 @@ try {
 
 console.log([
   header("cold start: spawn to the first 200 on the healthcheck, then on /api/readyz", runtimes),
-  `${RUNS} starts each after one unmeasured start; polled every 2 ms`,
+  `${RUNS} starts each, the bare hello's and the service's interleaved, after one unmeasured start of each; polled every 2 ms`,
   table(["process", "p50 ms", "p90 ms", "min ms", "max ms", "ratio"], rows),
   ...notes,
 ].join("\n"));

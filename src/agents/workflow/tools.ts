@@ -101,13 +101,18 @@ const GET_SCHEMA_PARAMETERS = {
   additionalProperties: false,
 } as const;
 
-// The tool input schemas are constants: compiled once, for every agent.
-const inputAjv = new Ajv({ allErrors: true, strict: false, logger: false });
-const checkAdd = inputAjv.compile(ADD_PARAMETERS);
-const checkModify = inputAjv.compile(MODIFY_PARAMETERS);
-const checkDelete = inputAjv.compile(DELETE_PARAMETERS);
-const checkGetWorkflow = inputAjv.compile(GET_WORKFLOW_PARAMETERS);
-const checkGetSchema = inputAjv.compile(GET_SCHEMA_PARAMETERS);
+// The tool input schemas are constants: each is compiled once, for every
+// agent, at its first use rather than at start-up (a few ms each).
+let inputAjv: Ajv | undefined;
+const compiledOnUse = (schema: object) => {
+  let validate: ValidateFunction | undefined;
+  return (): ValidateFunction => (validate ??= (inputAjv ??= new Ajv({ allErrors: true, strict: false, logger: false })).compile(schema));
+};
+const checkAdd = compiledOnUse(ADD_PARAMETERS);
+const checkModify = compiledOnUse(MODIFY_PARAMETERS);
+const checkDelete = compiledOnUse(DELETE_PARAMETERS);
+const checkGetWorkflow = compiledOnUse(GET_WORKFLOW_PARAMETERS);
+const checkGetSchema = compiledOnUse(GET_SCHEMA_PARAMETERS);
 
 interface AddInput {
   operatorType: string;
@@ -150,7 +155,7 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
       "Adds one operator to the workflow and links the given operators into its input ports. The workflow assigns the id (op1, op2, ...) and the result names it.",
     parameters: ADD_PARAMETERS,
     run(raw) {
-      const invalid = checkInput("addOperator", checkAdd, raw);
+      const invalid = checkInput("addOperator", checkAdd(), raw);
       if (invalid) return invalid;
       const input = raw as AddInput;
       const operatorType = allowedType(input.operatorType);
@@ -185,7 +190,7 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
       "Changes an existing operator in place: merges properties into its current ones, optionally replaces all of its incoming links, optionally renames it.",
     parameters: MODIFY_PARAMETERS,
     run(raw) {
-      const invalid = checkInput("modifyOperator", checkModify, raw);
+      const invalid = checkInput("modifyOperator", checkModify(), raw);
       if (invalid) return invalid;
       const input = raw as ModifyInput;
       if (input.properties === undefined && input.inputOperatorIds === undefined && input.summary === undefined) {
@@ -243,7 +248,7 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
     description: "Deletes an operator and every link into or out of it.",
     parameters: DELETE_PARAMETERS,
     run(raw) {
-      const invalid = checkInput("deleteOperator", checkDelete, raw);
+      const invalid = checkInput("deleteOperator", checkDelete(), raw);
       if (invalid) return invalid;
       const { operatorId } = raw as { operatorId: string };
       try {
@@ -260,7 +265,7 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
     description: "Returns the current workflow: operators in topological order with their inputs and properties, and the links. Changes nothing.",
     parameters: GET_WORKFLOW_PARAMETERS,
     run(raw) {
-      return checkInput("getWorkflow", checkGetWorkflow, raw ?? {}) ?? renderWorkflow(workflow);
+      return checkInput("getWorkflow", checkGetWorkflow(), raw ?? {}) ?? renderWorkflow(workflow);
     },
   };
 
@@ -269,7 +274,7 @@ export function workflowTools(context: WorkflowToolsContext): Tool[] {
     description: "Returns an allowed operator type's description, ports and the full JSON Schema of its properties. Changes nothing.",
     parameters: GET_SCHEMA_PARAMETERS,
     run(raw) {
-      const invalid = checkInput("getOperatorSchema", checkGetSchema, raw);
+      const invalid = checkInput("getOperatorSchema", checkGetSchema(), raw);
       if (invalid) return invalid;
       const operatorType = allowedType((raw as { operatorType: string }).operatorType);
       if (typeof operatorType === "string") return error(operatorType, raw);
