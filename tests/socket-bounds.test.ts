@@ -1,0 +1,74 @@
+/**
+ * What one socket may hold on the server, on every runtime: a frame
+ * announcing more than MAX_BODY_BYTES is refused from its header (1009),
+ * before its payload is read.
+ *
+ * The misbehaving clients are raw TCP (tests/helpers/raw-socket.ts). No
+ * timing is asserted; every wait has a timeout.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { bearer, mintToken } from "./helpers/tokens.ts";
+import { clientFrameHeader, closeCode, OPCODE, openRawSocket } from "./helpers/raw-socket.ts";
+import type { TestService } from "./helpers/service.ts";
+import { withService } from "./helpers/service.ts";
+
+const token = mintToken({ userId: 1, sub: "alice" });
+
+async function createAgent(service: TestService): Promise<string> {
+  const response = await fetch(`${service.url}/api/agents`, {
+    method: "POST",
+    headers: { ...bearer(token), "content-type": "application/json" },
+    body: JSON.stringify({ modelType: "scripted-model" }),
+  });
+  assert.ok(response.ok, `creating an agent answered ${response.status}`);
+  return (await response.json() as { id: string }).id;
+}
+
+const reactPath = (id: string) => `/api/agents/${id}/react?access-token=${token}`;
+const portOf = (service: TestService) => Number(new URL(service.url).port);
+
+/** Polls `condition` every 20 ms for up to `timeoutMs`; throws with `what` when it stays false. */
+async function eventually(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("a socket's memory on the server is bounded", () => {
+  test("a frame announcing more than MAX_BODY_BYTES is refused from its header (1009), while most of it is still unsent", async () => {
+    await withService({ maxBodyBytes: 64 * 1024 }, async (service) => {
+      const id = await createAgent(service);
+      const client = await openRawSocket(portOf(service), reactPath(id));
+      try {
+        await client.waitForFrame((f) => f.opcode === OPCODE.text, 5_000); // init: the socket is open
+        const announced = 64 * 1024 * 1024;
+        const cap = 16 * 1024 * 1024;
+        client.socket.write(clientFrameHeader(OPCODE.text, announced));
+        // Trickle the payload, each piece once the previous one is written,
+        // until the server answers; a server that waited for the whole frame
+        // would let this reach the cap.
+        const piece = new Uint8Array(64 * 1024);
+        let sent = 0;
+        const refused = () => client.ended() || client.frames.some((f) => f.opcode === OPCODE.close);
+        while (!refused() && sent < cap) {
+          await new Promise<void>((resolve) => client.socket.write(piece, () => resolve()));
+          sent += piece.length;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+        const close = await client.waitForFrame((f) => f.opcode === OPCODE.close, 10_000);
+        assert.equal(closeCode(close), 1009);
+        assert.ok(sent < cap, `the server read ${sent} bytes of a ${announced}-byte frame without refusing it`);
+        await client.waitForEnd(10_000);
+        await eventually(() => service.sockets.peers.size === 0, 5_000, "the socket is released");
+        const health = await fetch(`${service.url}/api/healthcheck`);
+        assert.equal(health.status, 200);
+        await health.body?.cancel();
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+});
