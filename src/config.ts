@@ -38,6 +38,7 @@ import { isAbsolute, join, normalize } from "node:path";
 import { cwd as processCwd } from "node:process";
 import { HoconError, type HoconObject, type HoconValue, parseHocon } from "./hocon.ts";
 import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/agent-store.ts";
+import { parseSocketConfig, type SocketConfig } from "./config/sockets.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -97,6 +98,8 @@ export interface Config {
   };
   /** Agent persistence: see config/agent-store.ts. */
   readonly agents: StoreConfig;
+  /** The `/react` sockets' liveness and buffer bounds: see config/sockets.ts. */
+  readonly sockets: SocketConfig;
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
     /** `LITELLM_BASE_URL`: an http(s) URL without credentials, query, fragment or trailing "/". */
@@ -251,6 +254,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   const auth = resolveJwtSecrets(get, files, agentEnv, warnings);
   const storeConfig = parseStoreConfig(get, files.cwd);
   if (typeof storeConfig === "string") throw new ConfigError(storeConfig);
+  const sockets = parseSocketConfig(get);
+  if (typeof sockets === "string") throw new ConfigError(sockets);
 
   const config: Config = {
     env: agentEnv,
@@ -264,6 +269,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
         parseInteger("SHUTDOWN_GRACE_SECONDS", get("SHUTDOWN_GRACE_SECONDS"), 10, 0, 3600, "an integer number of seconds between 0 and 3600") * 1000,
     },
     agents: storeConfig,
+    sockets,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {

@@ -147,6 +147,23 @@ describe("defaults", () => {
     }
   });
 
+  test("the socket bounds: defaults, both ends of their ranges, and out-of-range values refused naming the variable", () => {
+    assert.deepEqual({ ...loadConfig({}, fakeIo()).sockets }, { idleSeconds: 60 });
+    for (const idle of ["5", "960", " 30 "]) {
+      const config = loadConfig({ SOCKET_IDLE_SECONDS: idle }, fakeIo());
+      assert.deepEqual({ ...config.sockets }, { idleSeconds: Number(idle) });
+    }
+    for (const [name, value] of [
+      ["SOCKET_IDLE_SECONDS", "4"],
+      ["SOCKET_IDLE_SECONDS", "961"],
+      ["SOCKET_IDLE_SECONDS", "1.5"],
+    ]) {
+      const error = configError(() => loadConfig({ [name!]: value }, fakeIo()));
+      assert.ok(error.message.startsWith(`${name} must be`), error.message);
+      assert.ok(error.message.includes(JSON.stringify(value)), error.message);
+    }
+  });
+
   test("the operator catalog comes from a file or a dashboard URL, never both", () => {
     assert.deepEqual(loadConfig({}, fakeIo()).copilot, {});
     assert.deepEqual(loadConfig({ OPERATOR_CATALOG_PATH: "ops.json" }, fakeIo()).copilot, { catalogPath: `${CWD}/ops.json` });

@@ -1,19 +1,40 @@
 /**
  * What one socket may hold on the server, on every runtime: a frame
  * announcing more than MAX_BODY_BYTES is refused from its header (1009),
- * before its payload is read.
+ * before its payload is read; a client that vanished (answers no ping) is
+ * dropped within SOCKET_IDLE_SECONDS, its close hook runs and its event
+ * listener is released. Clients that behave are served meanwhile.
  *
  * The misbehaving clients are raw TCP (tests/helpers/raw-socket.ts). No
  * timing is asserted; every wait has a timeout.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import type { SeqEvent } from "../src/agents/events.ts";
+import { LocalEventBus } from "../src/events/local-bus.ts";
+import { silentLogger } from "../src/log.ts";
 import { bearer, mintToken } from "./helpers/tokens.ts";
 import { clientFrameHeader, closeCode, OPCODE, openRawSocket } from "./helpers/raw-socket.ts";
 import type { TestService } from "./helpers/service.ts";
 import { withService } from "./helpers/service.ts";
+import { openSocket } from "./helpers/socket.ts";
 
 const token = mintToken({ userId: 1, sub: "alice" });
+
+/** The in-process bus, counting the listeners that are subscribed now (one per open socket). */
+class CountingBus extends LocalEventBus {
+  listeners = 0;
+  override subscribe(agentId: string, listener: (event: SeqEvent) => void): () => void {
+    const unsubscribe = super.subscribe(agentId, listener);
+    this.listeners++;
+    let done = false;
+    return () => {
+      if (!done) this.listeners--;
+      done = true;
+      unsubscribe();
+    };
+  }
+}
 
 async function createAgent(service: TestService): Promise<string> {
   const response = await fetch(`${service.url}/api/agents`, {
@@ -68,6 +89,40 @@ describe("a socket's memory on the server is bounded", () => {
         await health.body?.cancel();
       } finally {
         client.destroy();
+      }
+    });
+  });
+
+  test("a client that answers no ping is dropped within SOCKET_IDLE_SECONDS and its listener released; a live one stays", async () => {
+    const bus = new CountingBus(silentLogger);
+    await withService({ bus, socketIdleSeconds: 2 }, async (service) => {
+      const id = await createAgent(service);
+      // The runtime's own WebSocket answers pings, as a browser does.
+      const live = await openSocket(`${service.wsUrl}${reactPath(id)}`);
+      // Reads everything, answers nothing: a peer whose host vanished.
+      const silent = await openRawSocket(portOf(service), reactPath(id));
+      try {
+        await live.waitFor((e) => e.type === "init");
+        await silent.waitForFrame((f) => f.opcode === OPCODE.text, 5_000);
+        await eventually(() => service.sockets.peers.size === 2 && bus.listeners === 2, 5_000, "both sockets are open");
+
+        // Pinged, then dropped: within 20 s for a 2 s setting (Bun counts idle
+        // time in 4-second steps: about 8 s), not after the runtime's default
+        // (30 s to 120 s).
+        await silent.waitForEnd(20_000);
+        assert.ok(silent.frames.some((f) => f.opcode === OPCODE.ping), "it was pinged before it was dropped");
+        await eventually(() => service.sockets.peers.size === 1, 5_000, "the silent socket's close hook ran");
+        assert.equal(bus.listeners, 1, "its listener is released");
+
+        // The live socket went through the same pings and is still served.
+        const from = live.events.length;
+        const cleared = await fetch(`${service.url}/api/agents/${id}/clear`, { method: "POST", headers: bearer(token) });
+        assert.equal(cleared.status, 200);
+        await cleared.body?.cancel();
+        await live.waitFor((e) => e.type === "headChange", { from });
+      } finally {
+        silent.destroy();
+        await live.close();
       }
     });
   });

@@ -11,6 +11,11 @@
  * bytes of a client that stopped reading, holding them for as long as the
  * client stays connected.
  *
+ * Liveness: `ws` has none of its own; crossws pings every socket each
+ * interval and terminates one that did not answer the previous ping. The
+ * interval is half of `socketIdleSeconds`, so a vanished client is dropped
+ * between half and all of it.
+ *
  * The gateway check, on the hot path of every gateway request, is answered
  * straight from `IncomingMessage` with the same pure decision function,
  * skipping the Request/Response bridge.
@@ -23,10 +28,11 @@ import { _nodeAdapter } from "crossws/adapters/node";
 import { NodeRequest, serve as srvxServe } from "srvx/node";
 import { DENIED_ON_FAILURE } from "../authorize.ts";
 import type { App } from "../http/app.ts";
-import { DEFAULT_MAX_FRAME_BYTES, displayUrl, resolveHooks, type RunningServer, type ServeOptions, shuttingDown } from "./common.ts";
+import { displayUrl, resolveHooks, type RunningServer, type ServeOptions, shuttingDown, socketOptions } from "./common.ts";
 
 export async function serveNodeHttp(app: App, options: ServeOptions): Promise<RunningServer> {
   let accepting = true;
+  const { maxFrameBytes, idleSeconds } = socketOptions(options);
   const server = srvxServe({
     fetch: (request) => (accepting ? app.fetch(request) : shuttingDown()),
     hostname: options.host,
@@ -41,7 +47,8 @@ export async function serveNodeHttp(app: App, options: ServeOptions): Promise<Ru
   // on Deno it runs on Deno's node:http and node:net, which is the point.
   const ws = _nodeAdapter({
     resolve: (request: Request) => (accepting ? resolveHooks(app, request) : { upgrade: () => shuttingDown() }),
-    serverOptions: { maxPayload: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+    serverOptions: { maxPayload: maxFrameBytes },
+    idleTimeout: idleSeconds / 2,
   });
   const node = server.node!;
   const httpServer = node.server as HttpServer;
@@ -93,7 +100,7 @@ export async function serveNodeHttp(app: App, options: ServeOptions): Promise<Ru
     close: async (force = false) => {
       if (force) {
         ws.closeAll(undefined, undefined, true);
-        // Also stops crossws's liveness sweep (its interval would outlive the server).
+        // Also stops the liveness sweep (its interval would outlive the server).
         await ws.close();
         httpServer.closeAllConnections?.();
       }

@@ -44,6 +44,8 @@ export interface TestServiceOptions {
   bus?: EventBus;
   leaseMs?: number;
   limits?: RegistryLimits;
+  /** SOCKET_IDLE_SECONDS. */
+  socketIdleSeconds?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -71,7 +73,13 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
-  const server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+  const server = await startServer(service.app, {
+    host: "127.0.0.1",
+    port: 0,
+    maxBodyBytes,
+    maxFrameBytes: maxBodyBytes,
+    ...(options.socketIdleSeconds ? { socketIdleSeconds: options.socketIdleSeconds } : {}),
+  });
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
 }
 
