@@ -70,6 +70,7 @@ async function main(): Promise<Started> {
       maxBodyBytes,
       maxFrameBytes: maxBodyBytes,
       socketIdleSeconds: config.sockets.idleSeconds,
+      socketMaxBufferBytes: config.sockets.maxBufferBytes,
     });
   } catch (error) {
     // A taken port (a second `npm run demo`) gets a sentence, not an EADDRINUSE stack trace.
@@ -170,6 +171,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
     store,
     bus,
     leaseMs: config.agents.runLeaseMs,
+    socketMaxBufferBytes: config.sockets.maxBufferBytes,
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
   });

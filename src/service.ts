@@ -36,6 +36,8 @@ export interface ServiceDeps {
   /** `RUN_LEASE_SECONDS` in ms. */
   readonly leaseMs?: number;
   readonly limits?: RegistryLimits;
+  /** SOCKET_MAX_BUFFER_BYTES: unsent bytes past which a socket is closed rather than sent more. */
+  readonly socketMaxBufferBytes?: number;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
 }
@@ -72,7 +74,17 @@ export function createService(deps: ServiceDeps): Service {
     verifier,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
-    reactSocket: reactSocketProvider({ registry, bus, verifier, logger, maxFrameBytes: maxBodyBytes }, sockets),
+    reactSocket: reactSocketProvider(
+      {
+        registry,
+        bus,
+        verifier,
+        logger,
+        maxFrameBytes: maxBodyBytes,
+        ...(deps.socketMaxBufferBytes ? { maxBufferBytes: deps.socketMaxBufferBytes } : {}),
+      },
+      sockets,
+    ),
     // Fixed paths (/agents/models) before /agents/:id.
     routes: [
       readinessRoute({ name: deps.store.kind, check: () => deps.store.ping() }, logger),

@@ -1,18 +1,22 @@
 /**
- * What one socket may hold on the server, on every runtime: a frame
- * announcing more than MAX_BODY_BYTES is refused from its header (1009),
- * before its payload is read; a client that vanished (answers no ping) is
- * dropped within SOCKET_IDLE_SECONDS, its close hook runs and its event
- * listener is released. Clients that behave are served meanwhile.
+ * What one socket may hold on the server, on every runtime: a client that
+ * stops reading is closed (1013) once its unsent bytes pass
+ * SOCKET_MAX_BUFFER_BYTES; a frame announcing more than MAX_BODY_BYTES is
+ * refused from its header (1009), before its payload is read; a client that
+ * vanished (answers no ping) is dropped within SOCKET_IDLE_SECONDS. Each
+ * time the socket's close hook runs: its event listener is released and the
+ * service no longer counts it. Clients that behave are served meanwhile.
  *
  * The misbehaving clients are raw TCP (tests/helpers/raw-socket.ts). No
- * timing is asserted; every wait has a timeout.
+ * timing is asserted; every wait has a timeout. How much memory this saves
+ * is measured at the process level (tests/e2e/socket-memory.e2e.ts).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { SeqEvent } from "../src/agents/events.ts";
 import { LocalEventBus } from "../src/events/local-bus.ts";
 import { silentLogger } from "../src/log.ts";
+import { step } from "./helpers/store-contract.ts";
 import { bearer, mintToken } from "./helpers/tokens.ts";
 import { clientFrameHeader, closeCode, OPCODE, openRawSocket } from "./helpers/raw-socket.ts";
 import type { TestService } from "./helpers/service.ts";
@@ -59,6 +63,55 @@ async function eventually(condition: () => boolean, timeoutMs: number, what: str
 }
 
 describe("a socket's memory on the server is bounded", () => {
+  test("clients that stop reading are closed with 1013 once their unsent bytes pass the bound; a reading client is served on", async () => {
+    const bus = new CountingBus(silentLogger);
+    await withService({ bus, socketMaxBufferBytes: 256 * 1024 }, async (service) => {
+      const id = await createAgent(service);
+      // A conversation of about 1 MB: every checkout sends all of it to every socket (headChange).
+      for (let i = 0; i < 20; i++) {
+        await service.store.appendStep(id, step(`s${i}`, { ...(i > 0 ? { parentId: `s${i - 1}` } : {}), content: `${i}`.repeat(50_000) }));
+      }
+      assert.equal(await service.store.moveHead(id, { stepId: "s19" }), "ok");
+
+      const stalled = await Promise.all([1, 2, 3].map(() => openRawSocket(portOf(service), reactPath(id), { paused: true })));
+      const reader = await openSocket(`${service.wsUrl}${reactPath(id)}`);
+      try {
+        assert.deepEqual(stalled.map((s) => s.status), [101, 101, 101]);
+        await reader.waitFor((e) => e.type === "init");
+        await eventually(() => service.sockets.peers.size === 4 && bus.listeners === 4, 5_000, "all four sockets are open");
+
+        // The kernel takes a few MB per connection before the server has to
+        // buffer anything: checkouts go on until the stalled sockets are
+        // closed, at most 40 (40 MB each, far past any kernel buffer).
+        let checkouts = 0;
+        for (; checkouts < 40 && service.sockets.peers.size > 1; checkouts++) {
+          const from = reader.events.length;
+          const answer = await fetch(`${service.url}/api/agents/${id}/checkout`, {
+            method: "POST",
+            headers: { ...bearer(token), "content-type": "application/json" },
+            body: JSON.stringify({ stepId: "s19" }),
+          });
+          assert.equal(answer.status, 200);
+          await answer.body?.cancel();
+          await reader.waitFor((e) => e.type === "headChange", { from, timeoutMs: 10_000 });
+        }
+        assert.equal(service.sockets.peers.size, 1, `after ${checkouts} checkouts the stalled sockets are still open`);
+        assert.equal(bus.listeners, 1, "the stalled sockets' listeners are released at once");
+        assert.equal(reader.events.filter((e) => e.type === "headChange").length, checkouts, "the reading client got every event");
+
+        // A stalled client that reads again finds the close frame behind what was sent before it: 1013, try again later.
+        for (const client of stalled) {
+          const close = await client.waitForFrame((f) => f.opcode === OPCODE.close, 30_000);
+          assert.equal(closeCode(close), 1013);
+          assert.ok(client.frames.filter((f) => f.opcode === OPCODE.text).length < checkouts + 1, "it was not sent every event");
+        }
+      } finally {
+        for (const client of stalled) client.destroy();
+        await reader.close();
+      }
+    });
+  });
+
   test("a frame announcing more than MAX_BODY_BYTES is refused from its header (1009), while most of it is still unsent", async () => {
     await withService({ maxBodyBytes: 64 * 1024 }, async (service) => {
       const id = await createAgent(service);

@@ -1,7 +1,9 @@
 /**
  * The `/react` socket settings: how long a socket may answer nothing
- * (`SOCKET_IDLE_SECONDS`). It bounds what one client can hold on the
- * server: a vanished client's socket, listeners and counts.
+ * (`SOCKET_IDLE_SECONDS`) and how much may wait unsent for a client that is
+ * not reading (`SOCKET_MAX_BUFFER_BYTES`). Both bound what one client can
+ * hold on the server: a vanished client's socket, listeners and counts; a
+ * stalled client's unsent bytes.
  *
  * @module
  */
@@ -14,13 +16,21 @@ export interface SocketConfig {
    * laptop lid, a dropped network) is closed and everything it held released.
    */
   readonly idleSeconds: number;
+  /**
+   * `SOCKET_MAX_BUFFER_BYTES` (4 MiB): a socket whose unsent bytes pass this
+   * when the next event is due is closed (1013, try again later) instead of
+   * being buffered for: its client stopped reading, or reads far slower than
+   * the events come.
+   */
+  readonly maxBufferBytes: number;
 }
 
-export const DEFAULT_SOCKET_CONFIG: SocketConfig = Object.freeze({ idleSeconds: 60 });
+export const DEFAULT_SOCKET_CONFIG: SocketConfig = Object.freeze({ idleSeconds: 60, maxBufferBytes: 4 * 1024 * 1024 });
 
 /** The bounds of each setting; the idle time's upper bound is Bun's (uWebSockets' 960 s). */
 const BOUNDS = {
   SOCKET_IDLE_SECONDS: [5, 960, "an integer number of seconds between 5 and 960"],
+  SOCKET_MAX_BUFFER_BYTES: [65_536, 1_073_741_824, "an integer number of bytes between 65536 (64 KiB) and 1073741824 (1 GiB)"],
 } as const;
 
 /** The socket settings from the environment, or a one-line problem naming the variable. */
@@ -34,5 +44,7 @@ export function parseSocketConfig(get: (name: string) => string | undefined): So
   };
   const idleSeconds = read("SOCKET_IDLE_SECONDS", DEFAULT_SOCKET_CONFIG.idleSeconds);
   if (typeof idleSeconds === "string") return idleSeconds;
-  return { idleSeconds };
+  const maxBufferBytes = read("SOCKET_MAX_BUFFER_BYTES", DEFAULT_SOCKET_CONFIG.maxBufferBytes);
+  if (typeof maxBufferBytes === "string") return maxBufferBytes;
+  return { idleSeconds, maxBufferBytes };
 }

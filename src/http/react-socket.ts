@@ -27,9 +27,11 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { TokenVerifier } from "../auth.ts";
 import type { ErrorCode } from "../error-codes.ts";
 import type { EventBus } from "../events/event-bus.ts";
+import { DEFAULT_SOCKET_CONFIG } from "../config/sockets.ts";
 import type { Logger } from "../log.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import type { ReactSocketProvider, SocketCaller } from "./app.ts";
+import { closeIfBacklogged } from "./socket-backlog.ts";
 
 /** Close code sent when the socket's token expires; the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
@@ -74,6 +76,8 @@ export interface ReactSocketDeps {
   readonly maxMessageChars?: number;
   /** Steps `init` carries: the latest of the conversation (older ones are paged over REST). */
   readonly initSteps?: number;
+  /** Unsent bytes a socket may have before it is closed instead of sent more (SOCKET_MAX_BUFFER_BYTES). */
+  readonly maxBufferBytes?: number;
 }
 
 interface ClientMessage {
@@ -116,6 +120,7 @@ function frameOf(entry: SeqEvent, newerNames: boolean): Frame {
 export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketSet()): ReactSocketProvider {
   const maxMessageChars = deps.maxMessageChars ?? 100_000;
   const initSteps = deps.initSteps ?? 200;
+  const maxBufferBytes = deps.maxBufferBytes ?? DEFAULT_SOCKET_CONFIG.maxBufferBytes;
   const { registry, bus, logger } = deps;
 
   return async (agentId: string, caller: SocketCaller, query: URLSearchParams): Promise<Partial<Hooks> | undefined> => {
@@ -142,6 +147,8 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     };
     const sendFrame = (peer: Peer, frame: Record<string, unknown>) => {
       if (closed) return;
+      // A client that stopped reading: closed, and released now, rather than buffered for.
+      if (closeIfBacklogged(peer, maxBufferBytes)) return cleanup(peer);
       try {
         peer.send(JSON.stringify(frame));
       } catch {

@@ -4,9 +4,11 @@
  *
  * The frame limit is Bun's own `maxPayloadLength`, enforced from the frame's
  * header before its payload is read (1009, like `ws` on Node and Deno). A
- * client that stops reading is closed once Bun's per-socket send buffer
- * passes its bound, instead of its messages being silently dropped (Bun's
- * default).
+ * client that stops reading is closed with 1013 by the socket protocol once
+ * its unsent bytes pass `socketMaxBufferBytes` (socket-backlog.ts). Bun's own
+ * bound (`backpressureLimit`) is set to twice that, as a backstop that closes
+ * instead of silently dropping messages (Bun's default): at the same value
+ * it would also drop the 1013 close frame queued behind the backlog.
  *
  * Liveness is Bun's own: it pings a socket that has been quiet and closes it
  * when the next idle period passes without an answer, so a vanished client
@@ -43,12 +45,9 @@ interface BunNamespace {
   }): BunServer;
 }
 
-/** Bun's default bound on one socket's unsent bytes (16 MiB), kept; what changes is what happens past it. */
-const BACKPRESSURE_LIMIT = 16 * 1024 * 1024;
-
 export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
   const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
-  const { maxFrameBytes, idleSeconds } = socketOptions(options);
+  const { maxFrameBytes, idleSeconds, maxBufferBytes } = socketOptions(options);
   const ws = bunAdapter({ resolve: (request: Request) => resolveHooks(app, request) });
   let accepting = true;
   const server = bun.serve({
@@ -74,7 +73,7 @@ export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
     websocket: {
       ...ws.websocket,
       maxPayloadLength: maxFrameBytes,
-      backpressureLimit: BACKPRESSURE_LIMIT,
+      backpressureLimit: 2 * maxBufferBytes,
       closeOnBackpressureLimit: true,
       idleTimeout: idleSeconds,
       sendPings: true,

@@ -18,6 +18,8 @@ export interface ServeOptions {
   readonly maxFrameBytes?: number;
   /** A socket whose client answers no ping for this long is closed (SOCKET_IDLE_SECONDS). */
   readonly socketIdleSeconds?: number;
+  /** Unsent bytes past which a socket is closed rather than sent more (SOCKET_MAX_BUFFER_BYTES; Bun's own backpressure bound). */
+  readonly socketMaxBufferBytes?: number;
 }
 
 export interface RunningServer {
@@ -40,10 +42,11 @@ export type ServeFunction = (app: App, options: ServeOptions) => Promise<Running
 const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 /** The socket options with their defaults filled in. */
-export function socketOptions(options: ServeOptions): { maxFrameBytes: number; idleSeconds: number } {
+export function socketOptions(options: ServeOptions): { maxFrameBytes: number; idleSeconds: number; maxBufferBytes: number } {
   return {
     maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
     idleSeconds: options.socketIdleSeconds ?? DEFAULT_SOCKET_CONFIG.idleSeconds,
+    maxBufferBytes: options.socketMaxBufferBytes ?? DEFAULT_SOCKET_CONFIG.maxBufferBytes,
   };
 }
 

@@ -44,8 +44,9 @@ export interface TestServiceOptions {
   bus?: EventBus;
   leaseMs?: number;
   limits?: RegistryLimits;
-  /** SOCKET_IDLE_SECONDS. */
+  /** SOCKET_IDLE_SECONDS and SOCKET_MAX_BUFFER_BYTES. */
   socketIdleSeconds?: number;
+  socketMaxBufferBytes?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -70,6 +71,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
   });
@@ -79,6 +81,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     maxBodyBytes,
     maxFrameBytes: maxBodyBytes,
     ...(options.socketIdleSeconds ? { socketIdleSeconds: options.socketIdleSeconds } : {}),
+    ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
   });
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
 }
