@@ -69,6 +69,7 @@ async function main(): Promise<Started> {
       port,
       maxBodyBytes,
       maxFrameBytes: maxBodyBytes,
+      websockets: agents !== undefined,
       socketIdleSeconds: config.sockets.idleSeconds,
       socketMaxBufferBytes: config.sockets.maxBufferBytes,
     });

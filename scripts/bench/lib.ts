@@ -82,10 +82,10 @@ export interface Child {
 export async function startChild(
   runtime: Runtime,
   file: string,
-  options: { args?: string[]; env?: Record<string, string>; port: number; readyPath: string; timeoutMs?: number },
+  options: { args?: string[]; env?: Record<string, string>; port: number; readyPath: string; timeoutMs?: number; cwd?: string },
 ): Promise<Child> {
   const [command, args] = commandFor(runtime, file, options.args);
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = "";
   // Only the tail is kept: a long soak must not grow this process's memory.
   const keep = (chunk: unknown) => {
@@ -291,7 +291,7 @@ export interface ServiceChild extends Child {
  */
 export async function startService(
   runtime: Runtime,
-  options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void> } = {},
+  options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void>; cwd?: string } = {},
 ): Promise<ServiceChild> {
   const stateDir = await mkdtemp(join(options.stateRoot ?? tmpdir(), "agent-bench-"));
   await options.prepare?.(stateDir);
@@ -299,6 +299,7 @@ export async function startService(
   const child = await startChild(runtime, "src/main.ts", {
     port,
     readyPath: "/api/healthcheck",
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PORT: String(port),
       HOST: "127.0.0.1",

@@ -16,6 +16,8 @@ export interface ServeOptions {
   readonly maxBodyBytes: number;
   /** Largest WebSocket frame accepted; larger ones close the socket with 1009. Default 1 MiB. */
   readonly maxFrameBytes?: number;
+  /** Whether the app serves WebSockets (default true); Deno serves an app without them through `Deno.serve` (deno.ts). */
+  readonly websockets?: boolean;
   /** A socket whose client answers no ping for this long is closed (SOCKET_IDLE_SECONDS). */
   readonly socketIdleSeconds?: number;
   /** Unsent bytes past which a socket is closed rather than sent more (SOCKET_MAX_BUFFER_BYTES; Bun's own backpressure bound). */

@@ -11,3 +11,12 @@ import { FastResponse as NodeFastResponse } from "srvx/node";
 
 /** A `Response` the `node:http` path writes without converting it. */
 export const FastResponse = NodeFastResponse as unknown as typeof Response;
+
+/**
+ * The Fetch API `Response` behind one of these, for `Deno.serve` (which takes
+ * only real ones): built from the body and init it was given.
+ */
+export function nativeResponse(response: Response): Response {
+  const lazy = response as unknown as { readonly _response?: Response };
+  return lazy._response ?? response;
+}
