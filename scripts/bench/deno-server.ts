@@ -41,9 +41,8 @@ import {
   median,
   ms,
   openSocket,
-  rssBytes,
   seedFileStore,
-  sleep,
+  settledRss,
   startChild,
   startService,
   startUpstream,
@@ -154,24 +153,15 @@ async function idleSocketBytes(serviceUrl: string, pid: number): Promise<number>
   const token = benchToken(8);
   const agents = await Promise.all(Array.from({ length: 10 }, () => createAgent(serviceUrl, token)));
   const url = (i: number) => `${serviceUrl.replace(/^http/, "ws")}/api/agents/${agents[i % agents.length]}/react?access-token=${token}`;
-  const settled = async () => {
-    await sleep(1500);
-    const samples: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      samples.push(rssBytes(pid));
-      await sleep(100);
-    }
-    return median(samples);
-  };
   const warm = await Promise.all(Array.from({ length: 100 }, (_, i) => openSocket(url(i))));
   await closeSockets(warm);
-  const before = await settled();
+  const before = await settledRss(pid);
   const sockets: WebSocket[] = [];
   try {
     for (let i = 0; i < IDLE_SOCKETS; i += 50) {
       sockets.push(...await Promise.all(Array.from({ length: Math.min(50, IDLE_SOCKETS - i) }, (_, j) => openSocket(url(i + j)))));
     }
-    return ((await settled()) - before) / IDLE_SOCKETS;
+    return ((await settledRss(pid)) - before) / IDLE_SOCKETS;
   } finally {
     await closeSockets(sockets);
   }

@@ -262,6 +262,17 @@ export function openFileLimit(): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** RSS after letting the process settle: the median of a few samples. */
+export async function settledRss(pid: number): Promise<number> {
+  await sleep(1500);
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssBytes(pid));
+    await sleep(100);
+  }
+  return median(samples);
+}
+
 // --- The service under test ---------------------------------------------------
 
 /** The JWT secret of every benchmark's service. */
