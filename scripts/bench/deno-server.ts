@@ -22,9 +22,6 @@
  * node_modules, and runs with its own deno.json.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import process from "node:process";
 import { defaultSettings } from "../../src/agents/settings.ts";
 import {
@@ -32,6 +29,7 @@ import {
   benchToken,
   closeSockets,
   createAgent,
+  exportRevision,
   fmt,
   freePort,
   header,
@@ -191,11 +189,10 @@ async function service(cwd: string, upstreamUrl: string): Promise<Figures> {
 
 const loadAverage = () => machine().replace(/^.*load average /, "");
 
-const old = await mkdtemp(join(tmpdir(), "deno-server-bench-"));
+const exported = await exportRevision(revision);
+const old = exported.dir;
 const upstream = await startUpstream();
 try {
-  execFileSync("sh", ["-c", `git archive ${revision} | tar -x -C ${old}`], { stdio: ["ignore", "ignore", "inherit"] });
-  await symlink(resolve("node_modules"), join(old, "node_modules"));
   const here = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   const names = { native: `Deno.serve (${revision})`, nodeHttp: `node:http + ws (${here}${execFileSync("git", ["status", "--porcelain", "src"], { encoding: "utf8" }).trim() ? "+changes" : ""})` };
   const rounds: { bareServe: LoadResult; bareNode: LoadResult; native: Figures; nodeHttp: Figures; load: string }[] = [];
@@ -251,5 +248,5 @@ try {
   ].join("\n\n"));
 } finally {
   await upstream.stop();
-  await rm(old, { recursive: true, force: true });
+  await exported.remove();
 }

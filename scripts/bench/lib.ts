@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -365,6 +365,20 @@ export async function seedFileStore(dir: string, records: readonly { id: string;
     index += `${JSON.stringify({ a: record.id, o: record.ownerUid, c: meta.createdAt })}\n`;
   }
   await appendFile(join(dir, "index.jsonl"), index);
+}
+
+// --- Another revision ---------------------------------------------------------
+
+/**
+ * The tree of a git revision (`git archive`) in a temp directory sharing this
+ * tree's node_modules, to run its service beside this one's in the same run
+ * (startService/startChild with `cwd: dir`; Deno then reads that tree's deno.json).
+ */
+export async function exportRevision(revision: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "agent-bench-revision-"));
+  execFileSync("sh", ["-c", `git archive "$1" | tar -x -C "$2"`, "sh", revision, dir], { stdio: ["ignore", "ignore", "inherit"] });
+  await symlink(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 // --- Cold start ---------------------------------------------------------------
