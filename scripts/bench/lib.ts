@@ -372,12 +372,15 @@ export async function seedFileStore(dir: string, records: readonly { id: string;
 /**
  * The tree of a git revision (`git archive`) in a temp directory sharing this
  * tree's node_modules, to run its service beside this one's in the same run
- * (startService/startChild with `cwd: dir`; Deno then reads that tree's deno.json).
+ * (startService/startChild with `cwd: dir`; Deno then reads that tree's
+ * deno.json), with its dist/ built for Node.
  */
 export async function exportRevision(revision: string): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "agent-bench-revision-"));
   execFileSync("sh", ["-c", `git archive "$1" | tar -x -C "$2"`, "sh", revision, dir], { stdio: ["ignore", "ignore", "inherit"] });
   await symlink(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  // Node runs the service compiled (commandFor): build that tree's dist/ too.
+  execFileSync("node", ["scripts/build.js"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
