@@ -13,6 +13,10 @@
  *   npx tsx scripts/bench/stalled-sockets.ts              # Node, Deno and Bun
  *   REVISION=71102ab npx tsx scripts/bench/stalled-sockets.ts node deno
  *
+ * With IDLE_SECONDS set, the service gets SOCKET_IDLE_SECONDS=IDLE_SECONDS,
+ * and after IDLE_SECONDS + 5 s its RSS is measured again and the stalled
+ * sockets are read to see how many the server has closed.
+ *
  * STALLED (300), CONVERSATION_TURNS (55), EVENTS (5). Without the bound, the
  * last figure is about STALLED x (EVENTS + 1) x the conversation: 300 x 6 x 5 MB
  * is 9 GB: lower EVENTS for an old revision on a small machine.
@@ -32,6 +36,7 @@ import {
   type Runtime,
   runtimesFromArgs,
   settledRss,
+  sleep,
   startService,
   startUpstream,
   table,
@@ -41,6 +46,7 @@ const STALLED = Number(process.env.STALLED ?? 300);
 const TURNS = Number(process.env.CONVERSATION_TURNS ?? 55);
 const EVENTS = Number(process.env.EVENTS ?? 5);
 const revision = process.env.REVISION;
+const IDLE_SECONDS = process.env.IDLE_SECONDS ? Number(process.env.IDLE_SECONDS) : undefined;
 
 const loadAverage = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
@@ -50,12 +56,18 @@ interface Figures {
   readonly afterInit: number;
   readonly afterEvents: number;
   readonly readerEvents: number;
+  /** With IDLE_SECONDS: RSS after it, and the stalled sockets the server had closed by then. */
+  readonly afterIdle?: { rss: number; closed: number };
   readonly load: string;
 }
 
 async function measure(runtime: Runtime, upstreamUrl: string, cwd?: string): Promise<Figures> {
   const load = loadAverage();
-  const service = await startService(runtime, { llmUrl: upstreamUrl, ...(cwd ? { cwd } : {}) });
+  const service = await startService(runtime, {
+    llmUrl: upstreamUrl,
+    ...(cwd ? { cwd } : {}),
+    ...(IDLE_SECONDS ? { env: { SOCKET_IDLE_SECONDS: String(IDLE_SECONDS) } } : {}),
+  });
   const stalled: RawSocket[] = [];
   let reader: WebSocket | undefined;
   try {
@@ -96,7 +108,12 @@ async function measure(runtime: Runtime, upstreamUrl: string, cwd?: string): Pro
       readerEvents++;
     }
     const afterEvents = await settledRss(service.pid);
-    return { conversation, before, afterInit, afterEvents, readerEvents, load };
+    if (IDLE_SECONDS === undefined) return { conversation, before, afterInit, afterEvents, readerEvents, load };
+    await sleep((IDLE_SECONDS + 5) * 1000);
+    const rss = await settledRss(service.pid);
+    // Read what each was sent: a socket the server closed ends.
+    const ended = await Promise.all(stalled.map((socket) => socket.waitForEnd(10_000).then(() => true, () => false)));
+    return { conversation, before, afterInit, afterEvents, readerEvents, afterIdle: { rss, closed: ended.filter(Boolean).length }, load };
   } finally {
     for (const socket of stalled) socket.destroy();
     if (reader) await closeSockets([reader]);
@@ -121,6 +138,7 @@ try {
         mib(f.afterEvents),
         fmt((f.afterEvents - f.before) / STALLED / 1024),
         `${f.readerEvents}/${EVENTS}`,
+        ...(IDLE_SECONDS ? [f.afterIdle ? `${mib(f.afterIdle.rss)} (${f.afterIdle.closed} closed)` : "-"] : []),
         f.load,
       ]);
       console.error(`${runtime} ${name} measured`);
@@ -133,5 +151,15 @@ try {
 console.log([
   header(`${STALLED} stalled sockets on one agent with a conversation of ${TURNS} answers of 90,000 characters, then ${EVENTS} checkouts`, runtimes),
   "RSS in MiB (median of 5 samples after 1.5 s); per stalled socket = (after the events - before) / sockets; load average at the start of each row",
-  table(["service", "conversation MiB", "RSS before", `with ${STALLED} stalled`, `after ${EVENTS} events`, "KiB per stalled socket", "reader got", "load average"], rows),
+  table([
+    "service",
+    "conversation MiB",
+    "RSS before",
+    `with ${STALLED} stalled`,
+    `after ${EVENTS} events`,
+    "KiB per stalled socket",
+    "reader got",
+    ...(IDLE_SECONDS ? [`${IDLE_SECONDS + 5} s later`] : []),
+    "load average",
+  ], rows),
 ].join("\n\n"));

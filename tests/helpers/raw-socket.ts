@@ -9,7 +9,9 @@ import { upgradeRequest } from "./raw-http.ts";
 
 export interface ServerFrame {
   readonly opcode: number;
+  /** The payload; for a data frame over 64 KiB, empty (only `length` is kept: a test with many stalled clients would hold gigabytes). */
   readonly payload: Uint8Array;
+  readonly length: number;
 }
 
 export const OPCODE = { text: 0x1, close: 0x8, ping: 0x9, pong: 0xa } as const;
@@ -58,35 +60,77 @@ export function clientFrameHeader(opcode: number, length: number): Uint8Array {
   return bytes;
 }
 
-/** Parses as many whole server (unmasked) frames as `buffer` holds; returns them and the bytes left over. */
-function parseFrames(buffer: Uint8Array): { frames: ServerFrame[]; rest: Uint8Array } {
-  const frames: ServerFrame[] = [];
-  let offset = 0;
-  while (buffer.length - offset >= 2) {
-    const opcode = buffer[offset]! & 0x0f;
-    let length = buffer[offset + 1]! & 0x7f;
-    let header = 2;
-    if (length === 126) {
-      if (buffer.length - offset < 4) break;
-      length = (buffer[offset + 2]! << 8) | buffer[offset + 3]!;
-      header = 4;
-    } else if (length === 127) {
-      if (buffer.length - offset < 10) break;
-      length = Number(new DataView(buffer.buffer, buffer.byteOffset + offset + 2, 8).getBigUint64(0));
-      header = 10;
-    }
-    if (buffer.length - offset < header + length) break;
-    frames.push({ opcode, payload: buffer.slice(offset + header, offset + header + length) });
-    offset += header + length;
-  }
-  return { frames, rest: buffer.slice(offset) };
+/** The header of the server (unmasked) frame at the start of `head`: its opcode and total length, or undefined while incomplete. */
+function frameSize(head: Uint8Array): { opcode: number; header: number; length: number } | undefined {
+  if (head.length < 2) return undefined;
+  const opcode = head[0]! & 0x0f;
+  const short = head[1]! & 0x7f;
+  if (short < 126) return { opcode, header: 2, length: short };
+  if (short === 126) return head.length < 4 ? undefined : { opcode, header: 4, length: (head[2]! << 8) | head[3]! };
+  if (head.length < 10) return undefined;
+  return { opcode, header: 10, length: Number(new DataView(head.buffer, head.byteOffset + 2, 8).getBigUint64(0)) };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+/**
+ * Collects the server's bytes and cuts them into frames. Chunks are kept as
+ * they come and joined once a whole frame is there, so a frame of megabytes
+ * in thousands of chunks costs one copy, not one per chunk.
+ */
+class FrameReader {
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+
+  /** Takes a chunk; returns the frames it completed. */
+  push(chunk: Uint8Array): ServerFrame[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const frames: ServerFrame[] = [];
+    while (true) {
+      const size = frameSize(this.#peek(10));
+      if (!size || this.#buffered < size.header + size.length) break;
+      const bytes = this.#take(size.header + size.length);
+      const kept = size.opcode >= 0x8 || size.length <= 65_536;
+      frames.push({ opcode: size.opcode, payload: kept ? bytes.subarray(size.header) : new Uint8Array(0), length: size.length });
+    }
+    return frames;
+  }
+
+  /** Up to `n` bytes from the start, without taking them. */
+  #peek(n: number): Uint8Array {
+    const first = this.#chunks[0];
+    if (!first || first.length >= n) return first?.subarray(0, n) ?? new Uint8Array(0);
+    return join(this.#chunks, Math.min(n, this.#buffered));
+  }
+
+  /** Exactly `n` bytes from the start. */
+  #take(n: number): Uint8Array {
+    const out = join(this.#chunks, n);
+    let left = n;
+    while (left > 0) {
+      const first = this.#chunks[0]!;
+      if (first.length <= left) {
+        this.#chunks.shift();
+        left -= first.length;
+      } else {
+        this.#chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}
+
+/** The first `n` bytes of `chunks`, in one array. */
+function join(chunks: readonly Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const chunk of chunks) {
+    if (at >= n) break;
+    const part = chunk.subarray(0, n - at);
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -99,7 +143,7 @@ export function openRawSocket(port: number, path: string, options: { paused?: bo
   return new Promise((resolve, reject) => {
     const socket = connect(port, "127.0.0.1");
     let head = "";
-    let pending: Uint8Array = new Uint8Array(0);
+    const reader = new FrameReader();
     const frames: ServerFrame[] = [];
     let payloadBytes = 0;
     let over = false;
@@ -110,11 +154,9 @@ export function openRawSocket(port: number, path: string, options: { paused?: bo
     }, options.timeoutMs ?? 5_000);
 
     const onFrames = (chunk: Uint8Array) => {
-      const parsed = parseFrames(concat(pending, chunk));
-      pending = parsed.rest;
-      for (const frame of parsed.frames) {
+      for (const frame of reader.push(chunk)) {
         frames.push(frame);
-        payloadBytes += frame.payload.length;
+        payloadBytes += frame.length;
       }
       for (const notify of wake) notify();
     };
