@@ -87,7 +87,15 @@ async function main(): Promise<Started> {
   const { host, port } = config.server;
   let server;
   try {
-    server = await startServer(app, { host, port, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+    server = await startServer(app, {
+      host,
+      port,
+      maxBodyBytes,
+      maxFrameBytes: maxBodyBytes,
+      websockets: agents !== undefined,
+      socketIdleSeconds: config.sockets.idleSeconds,
+      socketMaxBufferBytes: config.sockets.maxBufferBytes,
+    });
   } catch (error) {
     // A taken port (a second `npm run demo`) gets a sentence, not an EADDRINUSE stack trace.
     const message = describeListenError(error, { host, port, command: npmCommand(process.env.npm_lifecycle_event) });
@@ -209,6 +217,7 @@ async function startAgents(config: Config, verifier: TokenVerifier, logger: Logg
         ...(config.usage.dailyCostLimitUsd !== undefined ? { costUsd: config.usage.dailyCostLimitUsd } : {}),
       },
     },
+    socketMaxBufferBytes: config.sockets.maxBufferBytes,
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
     telemetry,
