@@ -41,6 +41,7 @@ import { describeDatabase, parseStoreConfig, type StoreConfig } from "./config/a
 import { type Limits, parseLimits } from "./config/limits.ts";
 import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
 import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
+import { parseSocketConfig, type SocketConfig } from "./config/sockets.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -104,6 +105,8 @@ export interface Config {
   readonly limits: Limits;
   /** The platform's daily limits per user: see config/usage-limits.ts. */
   readonly usage: UsageLimitsConfig;
+  /** The `/react` sockets' liveness and buffer bounds: see config/sockets.ts. */
+  readonly sockets: SocketConfig;
   /** The LiteLLM proxy the agents talk to. */
   readonly litellm: {
     /** `LITELLM_BASE_URL`: an http(s) URL without credentials, query, fragment or trailing "/". */
@@ -266,6 +269,8 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
   if (typeof usageLimits === "string") throw new ConfigError(usageLimits);
   const observability = parseObservabilityConfig(get, host);
   if (typeof observability === "string") throw new ConfigError(observability);
+  const sockets = parseSocketConfig(get);
+  if (typeof sockets === "string") throw new ConfigError(sockets);
 
   const config: Config = {
     env: agentEnv,
@@ -281,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>, io?: ConfigI
     agents: storeConfig,
     limits,
     usage: usageLimits,
+    sockets,
     copilot: parseCatalogSource(get("OPERATOR_CATALOG_PATH"), get("OPERATOR_CATALOG_URL"), files.cwd),
     litellm: masterKey === undefined ? { baseUrl, ...litellmTimings } : { baseUrl, masterKey, ...litellmTimings },
     auth: {

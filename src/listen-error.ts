@@ -60,6 +60,8 @@ export function describeListenError(error: unknown, target: ListenTarget): strin
         `pick another port: ${restart(port < 1024 ? 3001 : otherPort)}`;
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
+    // Deno's node:net reports an address that is not this machine's as EINVAL (Deno 2.9).
+    case "EINVAL":
       return `HOST ${host} is not an address of this machine: set HOST to one of its addresses (0.0.0.0 listens on all, 127.0.0.1 on loopback only)`;
     default:
       return undefined;

@@ -82,7 +82,15 @@ async function main(): Promise<Started> {
   const { host, port } = config.server;
   let server;
   try {
-    server = await startServer(app, { host, port, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+    server = await startServer(app, {
+      host,
+      port,
+      maxBodyBytes,
+      maxFrameBytes: maxBodyBytes,
+      websockets: agentsLoaded !== undefined,
+      socketIdleSeconds: config.sockets.idleSeconds,
+      socketMaxBufferBytes: config.sockets.maxBufferBytes,
+    });
   } catch (error) {
     // A taken port (a second `npm run demo`) gets a sentence, not an EADDRINUSE stack trace.
     const message = describeListenError(error, { host, port, command: npmCommand(process.env.npm_lifecycle_event) });

@@ -42,6 +42,8 @@ export interface ServiceDeps {
   readonly limits?: RegistryLimits;
   /** Steps a socket's `init` carries (default 200); older ones are paged over REST. */
   readonly initSteps?: number;
+  /** SOCKET_MAX_BUFFER_BYTES: unsent bytes past which a socket is closed rather than sent more. */
+  readonly socketMaxBufferBytes?: number;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
   /** Metrics and traces; default: off. */
@@ -98,6 +100,7 @@ export function createService(deps: ServiceDeps): Service {
       tracing,
       ...(deps.limits?.maxMessageChars ? { maxMessageChars: deps.limits.maxMessageChars } : {}),
       ...(deps.initSteps ? { initSteps: deps.initSteps } : {}),
+      ...(deps.socketMaxBufferBytes ? { maxBufferBytes: deps.socketMaxBufferBytes } : {}),
     }, sockets),
     ...(deps.limits?.requestsPerMinute
       ? { rateLimiter: new RateLimiter({ perMinute: deps.limits.requestsPerMinute, burst: deps.limits.requestBurst ?? 60, ...(deps.now ? { now: deps.now } : {}) }) }

@@ -101,6 +101,7 @@ export async function startAgents(config: Config, verifier: TokenVerifier, logge
         ...(config.usage.dailyCostLimitUsd !== undefined ? { costUsd: config.usage.dailyCostLimitUsd } : {}),
       },
     },
+    socketMaxBufferBytes: config.sockets.maxBufferBytes,
     toolkits: copilotToolkitFactory(catalog),
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
     telemetry,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { TokenVerifier } from "../src/auth.ts";
 import { authorize, originalRequestUri } from "../src/authorize.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";
+import { rawRequest, statusOf, upgradeRequest } from "./helpers/raw-http.ts";
 import { withServer } from "./helpers/server.ts";
 
 const verifier = new TokenVerifier({ keys: TEST_SECRET });
@@ -142,6 +143,24 @@ describe("the check over HTTP", () => {
       assert.equal((await check(`/api/agents/a/react?access-token=${agentUser}`)).status, 200);
       assert.equal((await check("/api/agents", `Bearer ${mintToken({ role: "INACTIVE" })}`)).status, 403);
       assert.equal((await check("/api/admin", `Bearer ${agentUser}`)).status, 403);
+    });
+  });
+
+  test("served without WebSockets (SERVICE_MODE=authorize; Deno.serve on Deno): the same answers, and an upgrade gets an HTTP one", async () => {
+    await withServer({ websockets: false }, async ({ url, port }) => {
+      const envoy = await fetch(`${url}/api/auth/api/agents/x/settings`, { method: "PATCH", headers: { authorization: `Bearer ${agentUser}` } });
+      assert.equal(envoy.status, 200);
+      assert.equal(envoy.headers.get("x-user-id"), "7");
+      assert.equal(await envoy.text(), "");
+      const nginx = await fetch(`${url}/api/auth`, { headers: { "x-original-uri": "/api/agents" } });
+      assert.equal(nginx.status, 401);
+      assert.equal(nginx.headers.get("www-authenticate"), "Bearer");
+      await nginx.body?.cancel();
+      const health = await fetch(`${url}/api/healthcheck`);
+      assert.equal(health.status, 200);
+      assert.equal((await health.json() as { status: string }).status, "ok");
+      const upgrade = await rawRequest(port, upgradeRequest(`/api/agents/a/react?access-token=${agentUser}`));
+      assert.equal(statusOf(upgrade), 404);
     });
   });
 

@@ -148,6 +148,26 @@ describe("defaults", () => {
     }
   });
 
+  test("the socket bounds: defaults, both ends of their ranges, and out-of-range values refused naming the variable", () => {
+    assert.deepEqual({ ...loadConfig({}, fakeIo()).sockets }, { idleSeconds: 60, maxBufferBytes: 4_194_304 });
+    for (const [idle, buffer] of [["5", "65536"], ["960", "1073741824"], [" 30 ", "1048576"]]) {
+      const config = loadConfig({ SOCKET_IDLE_SECONDS: idle, SOCKET_MAX_BUFFER_BYTES: buffer }, fakeIo());
+      assert.deepEqual({ ...config.sockets }, { idleSeconds: Number(idle), maxBufferBytes: Number(buffer) });
+    }
+    for (const [name, value] of [
+      ["SOCKET_IDLE_SECONDS", "4"],
+      ["SOCKET_IDLE_SECONDS", "961"],
+      ["SOCKET_IDLE_SECONDS", "1.5"],
+      ["SOCKET_MAX_BUFFER_BYTES", "65535"],
+      ["SOCKET_MAX_BUFFER_BYTES", "4MiB"],
+      ["SOCKET_MAX_BUFFER_BYTES", "1073741825"],
+    ]) {
+      const error = configError(() => loadConfig({ [name!]: value }, fakeIo()));
+      assert.ok(error.message.startsWith(`${name} must be`), error.message);
+      assert.ok(error.message.includes(JSON.stringify(value)), error.message);
+    }
+  });
+
   test("the operator catalog comes from a file or a dashboard URL, never both", () => {
     assert.deepEqual(loadConfig({}, fakeIo()).copilot, {});
     assert.deepEqual(loadConfig({ OPERATOR_CATALOG_PATH: "ops.json" }, fakeIo()).copilot, { catalogPath: `${CWD}/ops.json` });

@@ -9,7 +9,7 @@
  *   bash -c 'ulimit -n 65536 && npm run bench'     # if `ulimit -n` is under ~10,300
  *
  * Arguments name the benchmarks to run (default all): jwt authorize rest
- * streaming capacity cold-start store store-saves.
+ * streaming capacity cold-start store store-saves deno-server stalled-sockets.
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
@@ -35,6 +35,9 @@ const ALL: Bench[] = [
   // Saves run in-process (on each runtime); the cold start with stored agents runs children on both.
   { name: "store", runtime: "node", file: "scripts/bench/store.ts" },
   { name: "store-saves", runtime: "deno", file: "scripts/bench/store.ts", args: ["saves"] },
+  // Deno's node:http path against the Deno.serve one it replaced (71102ab), and stalled sockets' memory.
+  { name: "deno-server", runtime: "node", file: "scripts/bench/deno-server.ts" },
+  { name: "stalled-sockets", runtime: "node", file: "scripts/bench/stalled-sockets.ts" },
 ];
 
 const wanted = process.argv.slice(2);

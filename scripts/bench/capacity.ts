@@ -41,7 +41,7 @@ import {
   openFileLimit,
   openSocket,
   percentile,
-  rssBytes,
+  settledRss,
   type Runtime,
   runtimesFromArgs,
   sleep,
@@ -67,17 +67,6 @@ if (limit < MAX * 2 + 200) {
       `Raise the limit first, e.g.: bash -c 'ulimit -n 65536 && npm run bench:capacity'`,
   );
   process.exit(2);
-}
-
-/** RSS after letting the process settle: the median of a few samples. */
-async function settledRss(pid: number): Promise<number> {
-  await sleep(1500);
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    samples.push(rssBytes(pid));
-    await sleep(100);
-  }
-  return median(samples);
 }
 
 async function openMany(urlFor: (i: number) => string, from: number, to: number, into: WebSocket[]): Promise<void> {

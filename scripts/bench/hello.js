@@ -6,11 +6,13 @@
 //   node scripts/bench/hello.js 0
 //   npx deno run --allow-net scripts/bench/hello.js 0
 //   npx bun scripts/bench/hello.js 0
+//   npx deno run --allow-net scripts/bench/hello.js 0 --node-http   # node:http on Deno or Bun too
 import process from "node:process";
 import { createServer } from "node:http";
 
 const port = Number(process.argv[2] ?? 0);
-const { Deno: deno, Bun: bun } = globalThis;
+const nodeHttp = process.argv.includes("--node-http");
+const { Deno: deno, Bun: bun } = nodeHttp ? {} : globalThis;
 if (deno) {
   deno.serve({ port, hostname: "127.0.0.1", onListen: (addr) => console.log(`listening ${addr.port}`) }, () => new Response("ok"));
 } else if (bun) {

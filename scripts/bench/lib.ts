@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, release, tmpdir, totalmem } from "node:os";
@@ -82,10 +82,10 @@ export interface Child {
 export async function startChild(
   runtime: Runtime,
   file: string,
-  options: { args?: string[]; env?: Record<string, string>; port: number; readyPath: string; timeoutMs?: number },
+  options: { args?: string[]; env?: Record<string, string>; port: number; readyPath: string; timeoutMs?: number; cwd?: string },
 ): Promise<Child> {
   const [command, args] = commandFor(runtime, file, options.args);
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = "";
   // Only the tail is kept: a long soak must not grow this process's memory.
   const keep = (chunk: unknown) => {
@@ -262,6 +262,17 @@ export function openFileLimit(): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** RSS after letting the process settle: the median of a few samples. */
+export async function settledRss(pid: number): Promise<number> {
+  await sleep(1500);
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssBytes(pid));
+    await sleep(100);
+  }
+  return median(samples);
+}
+
 // --- The service under test ---------------------------------------------------
 
 /** The JWT secret of every benchmark's service. */
@@ -291,7 +302,7 @@ export interface ServiceChild extends Child {
  */
 export async function startService(
   runtime: Runtime,
-  options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void> } = {},
+  options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void>; cwd?: string } = {},
 ): Promise<ServiceChild> {
   const stateDir = await mkdtemp(join(options.stateRoot ?? tmpdir(), "agent-bench-"));
   await options.prepare?.(stateDir);
@@ -299,6 +310,7 @@ export async function startService(
   const child = await startChild(runtime, "src/main.ts", {
     port,
     readyPath: "/api/healthcheck",
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -353,6 +365,23 @@ export async function seedFileStore(dir: string, records: readonly { id: string;
     index += `${JSON.stringify({ a: record.id, o: record.ownerUid, c: meta.createdAt })}\n`;
   }
   await appendFile(join(dir, "index.jsonl"), index);
+}
+
+// --- Another revision ---------------------------------------------------------
+
+/**
+ * The tree of a git revision (`git archive`) in a temp directory sharing this
+ * tree's node_modules, to run its service beside this one's in the same run
+ * (startService/startChild with `cwd: dir`; Deno then reads that tree's
+ * deno.json), with its dist/ built for Node.
+ */
+export async function exportRevision(revision: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "agent-bench-revision-"));
+  execFileSync("sh", ["-c", `git archive "$1" | tar -x -C "$2"`, "sh", revision, dir], { stdio: ["ignore", "ignore", "inherit"] });
+  await symlink(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  // Node runs the service compiled (commandFor): build that tree's dist/ too.
+  execFileSync("node", ["scripts/build.js"], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 // --- Cold start ---------------------------------------------------------------

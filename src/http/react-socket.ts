@@ -27,10 +27,12 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { TokenVerifier } from "../auth.ts";
 import type { ErrorCode } from "../error-codes.ts";
 import type { EventBus } from "../events/event-bus.ts";
+import { DEFAULT_SOCKET_CONFIG } from "../config/sockets.ts";
 import type { Logger } from "../log.ts";
 import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import type { ReactSocketProvider, SocketCaller } from "./app.ts";
+import { closeIfBacklogged } from "./socket-backlog.ts";
 
 /** Close code sent when the socket's token expires; the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
@@ -77,6 +79,8 @@ export interface ReactSocketDeps {
   readonly initSteps?: number;
   /** A span per message, under the upgrade request's; default: off. */
   readonly tracing?: Tracing;
+  /** Unsent bytes a socket may have before it is closed instead of sent more (SOCKET_MAX_BUFFER_BYTES). */
+  readonly maxBufferBytes?: number;
 }
 
 interface ClientMessage {
@@ -119,6 +123,7 @@ function frameOf(entry: SeqEvent, newerNames: boolean): Frame {
 export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketSet()): ReactSocketProvider {
   const maxMessageChars = deps.maxMessageChars ?? 100_000;
   const initSteps = deps.initSteps ?? 200;
+  const maxBufferBytes = deps.maxBufferBytes ?? DEFAULT_SOCKET_CONFIG.maxBufferBytes;
   const { registry, bus, logger } = deps;
   const tracing = deps.tracing ?? NO_TRACING;
 
@@ -151,6 +156,8 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     };
     const sendFrame = (peer: Peer, frame: Record<string, unknown>) => {
       if (closed) return;
+      // A client that stopped reading: closed, and released now, rather than buffered for.
+      if (closeIfBacklogged(peer, maxBufferBytes)) return cleanup(peer);
       try {
         peer.send(JSON.stringify(frame));
       } catch {

@@ -2,23 +2,30 @@
  * Bun: `Bun.serve` with crossws's Bun adapter (the native `server.upgrade`
  * and uWebSockets). The only file that knows Bun.
  *
- * The frame limit is Bun's own `maxPayloadLength`, enforced while parsing
- * (1009, like `ws` on Node). A client that stops reading is closed once
- * Bun's per-socket send buffer passes its bound, instead of its messages
- * being silently dropped (Bun's default).
+ * The frame limit is Bun's own `maxPayloadLength`, enforced from the frame's
+ * header before its payload is read (1009, like `ws` on Node and Deno). A
+ * client that stops reading is closed with 1013 by the socket protocol once
+ * its unsent bytes pass `socketMaxBufferBytes` (socket-backlog.ts). Bun's own
+ * bound (`backpressureLimit`) is set to twice that, as a backstop that closes
+ * instead of silently dropping messages (Bun's default): at the same value
+ * it would also drop the 1013 close frame queued behind the backlog.
+ *
+ * Liveness is Bun's own: it pings a socket that has been quiet and closes it
+ * when the next idle period passes without an answer, so a vanished client
+ * is dropped after about `socketIdleSeconds` (in Bun's 4-second steps).
  *
  * @module
  */
 import bunAdapter from "crossws/adapters/bun";
 import type { App } from "../http/app.ts";
 import {
-  DEFAULT_MAX_FRAME_BYTES,
   displayUrl,
   isUpgrade,
   resolveHooks,
   type RunningServer,
   type ServeOptions,
   shuttingDown,
+  socketOptions,
   terminateAll,
 } from "./common.ts";
 
@@ -38,13 +45,10 @@ interface BunNamespace {
   }): BunServer;
 }
 
-/** Bun's default bound on one socket's unsent bytes (16 MiB), kept; what changes is what happens past it. */
-const BACKPRESSURE_LIMIT = 16 * 1024 * 1024;
-
 export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
   const bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
-  // Bun pings idle sockets itself; 120 s (Bun's default) rather than crossws's 30 s.
-  const ws = bunAdapter({ resolve: (request: Request) => resolveHooks(app, request), idleTimeout: 120 });
+  const { maxFrameBytes, idleSeconds, maxBufferBytes } = socketOptions(options);
+  const ws = bunAdapter({ resolve: (request: Request) => resolveHooks(app, request) });
   let accepting = true;
   const server = bun.serve({
     hostname: options.host,
@@ -68,9 +72,11 @@ export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
       new Response(JSON.stringify({ error: "Internal server error" }), { status: 500, headers: { "content-type": "application/json" } }),
     websocket: {
       ...ws.websocket,
-      maxPayloadLength: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      backpressureLimit: BACKPRESSURE_LIMIT,
+      maxPayloadLength: maxFrameBytes,
+      backpressureLimit: 2 * maxBufferBytes,
       closeOnBackpressureLimit: true,
+      idleTimeout: idleSeconds,
+      sendPings: true,
     },
   });
   const port = server.port;

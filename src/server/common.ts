@@ -6,6 +6,7 @@
  * @module
  */
 import type { Hooks } from "crossws";
+import { DEFAULT_SOCKET_CONFIG } from "../config/sockets.ts";
 import type { App } from "../http/app.ts";
 
 export interface ServeOptions {
@@ -15,6 +16,12 @@ export interface ServeOptions {
   readonly maxBodyBytes: number;
   /** Largest WebSocket frame accepted; larger ones close the socket with 1009. Default 1 MiB. */
   readonly maxFrameBytes?: number;
+  /** Whether the app serves WebSockets (default true); Deno serves an app without them through `Deno.serve` (deno.ts). */
+  readonly websockets?: boolean;
+  /** A socket whose client answers no ping for this long is closed (SOCKET_IDLE_SECONDS). */
+  readonly socketIdleSeconds?: number;
+  /** Unsent bytes past which a socket is closed rather than sent more (SOCKET_MAX_BUFFER_BYTES; Bun's own backpressure bound). */
+  readonly socketMaxBufferBytes?: number;
 }
 
 export interface RunningServer {
@@ -34,7 +41,16 @@ export interface RunningServer {
 /** A runtime adapter: serves `app` and resolves once it listens. */
 export type ServeFunction = (app: App, options: ServeOptions) => Promise<RunningServer>;
 
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+/** The socket options with their defaults filled in. */
+export function socketOptions(options: ServeOptions): { maxFrameBytes: number; idleSeconds: number; maxBufferBytes: number } {
+  return {
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    idleSeconds: options.socketIdleSeconds ?? DEFAULT_SOCKET_CONFIG.idleSeconds,
+    maxBufferBytes: options.socketMaxBufferBytes ?? DEFAULT_SOCKET_CONFIG.maxBufferBytes,
+  };
+}
 
 export const shuttingDown = (): Response =>
   new Response(JSON.stringify({ error: "Service is shutting down", code: "service_shutting_down" }), {

@@ -14,19 +14,27 @@ export interface TestServer extends RunningServer {
 export type TestAppOptions = Partial<Omit<AppDeps, "logger" | "verifier">> & {
   verifier?: TokenVerifier;
   logger?: Logger;
+  /** Serve as a service without WebSockets does (SERVICE_MODE=authorize): on Deno through Deno.serve. */
+  websockets?: boolean;
 };
 
 export async function withServer(options: TestAppOptions, run: (server: TestServer) => Promise<void>): Promise<void> {
   const logs: Record<string, unknown>[] = [];
   const logger = options.logger ?? createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line)) });
+  const { websockets, ...deps } = options;
   const app = createApp({
     apiPrefix: "/api",
     maxBodyBytes: 64 * 1024,
     verifier: options.verifier ?? new TokenVerifier({ keys: TEST_SECRET }),
-    ...options,
+    ...deps,
     logger,
   });
-  const server = await startServer(app, { host: "127.0.0.1", port: 0, maxBodyBytes: options.maxBodyBytes ?? 64 * 1024 });
+  const server = await startServer(app, {
+    host: "127.0.0.1",
+    port: 0,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    ...(websockets === undefined ? {} : { websockets }),
+  });
   try {
     await run({ ...server, logs, wsUrl: server.url.replace(/^http/, "ws") });
   } finally {

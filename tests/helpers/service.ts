@@ -52,6 +52,9 @@ export interface TestServiceOptions {
   telemetry?: Telemetry;
   /** Access-log lines into `logs` (component "access"). */
   accessLog?: boolean;
+  /** SOCKET_IDLE_SECONDS and SOCKET_MAX_BUFFER_BYTES. */
+  socketIdleSeconds?: number;
+  socketMaxBufferBytes?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -78,12 +81,20 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.initSteps ? { initSteps: options.initSteps } : {}),
+    ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.accessLog ? { accessLog: logger.child({ component: "access" }) } : {}),
   });
-  const server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
+  const server = await startServer(service.app, {
+    host: "127.0.0.1",
+    port: 0,
+    maxBodyBytes,
+    maxFrameBytes: maxBodyBytes,
+    ...(options.socketIdleSeconds ? { socketIdleSeconds: options.socketIdleSeconds } : {}),
+    ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
+  });
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
 }
 
