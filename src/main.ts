@@ -102,7 +102,7 @@ async function main(): Promise<Started> {
   // The pid, so the service can be stopped by it (`kill <pid>`), whatever started it.
   console.log(`agent-service (${runtimeName()}, pid ${process.pid}) ${describeConfig(config, server.port)}; healthcheck: ${server.url}${config.server.apiPrefix}/healthcheck`);
   if (loadAgents) {
-    agentSide = loadAgentSide().then((module) => module.startAgents(config, verifier, logger, telemetry, accessLog));
+    agentSide = import("./start-agents.ts").then((module) => module.startAgents(config, verifier, logger, telemetry, accessLog));
     loadAgents(agentSide);
     agentSide.then(
       () => logger.debug("the agent side is loaded"),
@@ -152,18 +152,6 @@ async function main(): Promise<Started> {
   // Only then: a service started by hand may outlive its shell on purpose (nohup).
   if (process.env.npm_lifecycle_event) watchParent(() => process.ppid, () => void shutdown("parent exited"));
   return { url: server.url, port: server.port };
-}
-
-/**
- * The agent side's modules, loaded after the service listens. Loading them
- * holds the event loop while they evaluate (tens of ms: zod's and Ajv's
- * modules, the schemas built at module level), so a timer turn comes first:
- * a probe that arrived while the service started to listen is answered
- * before that, not after it.
- */
-async function loadAgentSide(): Promise<typeof import("./start-agents.ts")> {
-  await new Promise((resolve) => setTimeout(resolve, 0));
-  return import("./start-agents.ts");
 }
 
 /** Resolves once the service listens; only scripts/demo.ts reads it. */
