@@ -300,6 +300,13 @@ export interface ServiceChild extends Child {
  * directory (under `stateRoot`, default the OS temp dir) and waits for its
  * healthcheck. `prepare` may write agent files into the directory first.
  */
+/** Per-user limits a benchmark cannot reach, with every limit still counted (0 would switch one off). */
+export const BENCH_LIMITS: Readonly<Record<string, string>> = {
+  MAX_SOCKETS_PER_USER: "100000",
+  REQUESTS_PER_MINUTE_PER_USER: "10000000",
+  REQUEST_BURST_PER_USER: "1000000",
+};
+
 export async function startService(
   runtime: Runtime,
   options: { llmUrl?: string; env?: Record<string, string>; stateRoot?: string; prepare?: (dir: string) => Promise<void>; cwd?: string } = {},
@@ -309,7 +316,8 @@ export async function startService(
   const port = await freePort();
   const child = await startChild(runtime, "src/main.ts", {
     port,
-    readyPath: "/api/healthcheck",
+    // Ready, not only alive: the service listens before its agent side is loaded.
+    readyPath: "/api/readyz",
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PORT: String(port),
@@ -320,6 +328,9 @@ export async function startService(
       // The PostgreSQL store keeps nothing on disk (and refuses AGENT_STATE_DIR).
       ...(options.env?.AGENT_STORE === "postgres" ? {} : { AGENT_STATE_DIR: stateDir }),
       LOG_LEVEL: "error",
+      // The per-user limits stay on (their bookkeeping is in every figure) but out of
+      // reach: a benchmark is one or a few users doing what a whole platform does.
+      ...BENCH_LIMITS,
       ...options.env,
     },
   });

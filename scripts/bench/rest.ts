@@ -9,8 +9,9 @@
  *
  * Rows per runtime: the bare hello (baseline); the open healthcheck (routing
  * and JSON without the guard); `GET /api/agents` for a caller owning 3 of 3
- * agents; the same caller when the service holds 1,000 agents (997 of other
- * users), since the list filters every agent of the process.
+ * agents; the same with the per-user REST rate limit off (what the quota
+ * costs; elsewhere it is on, set out of reach: BENCH_LIMITS); the same caller
+ * when the service holds 1,000 agents (997 of other users).
  *
  * BENCH_SECONDS (default 10) per measurement, BENCH_CONNECTIONS (default 50).
  * BENCH_METRICS=both (default) measures the 3-agent rows without metrics and
@@ -103,6 +104,16 @@ async function benchRest(runtimes: readonly Runtime[]): Promise<string> {
       } finally {
         await small.stop();
       }
+    }
+
+    // The per-user REST limit (a token bucket per user, on by default) off: what the quota costs.
+    const unlimited = await startService(runtime, { prepare: agents(3), env: { REQUESTS_PER_MINUTE_PER_USER: "0" } });
+    try {
+      const free = await measure(`${unlimited.url}/api/agents`, headers);
+      rows.push(row("GET /api/agents (3 agents) [per-user rate limit off]", free));
+      notes.push(`${runtime}: with the per-user rate limit on, GET /api/agents serves ${fmt((list!.requestsPerSecond / free.requestsPerSecond) * 100)}% of its requests/s with it off`);
+    } finally {
+      await unlimited.stop();
     }
 
     const big = await startService(runtime, { prepare: agents(1000) });
