@@ -1,0 +1,184 @@
+/**
+ * The socket protocol's published contract: the AsyncAPI document is valid
+ * AsyncAPI 3.0 (the official JSON Schema, from @asyncapi/specs), it is served
+ * open and cacheable, the types the client library exports are the schemas'
+ * types (checked by the compiler), and the checker the suite runs on every
+ * socket frame rejects what the service must not send.
+ */
+import { describe, test } from "./helpers/node-test.ts";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { Ajv } from "ajv";
+import type { z } from "zod";
+import type { AgentEvent, AgentInfo, AgentSettings, InitEvent, ReActStep, StepCost, StepUsage, UsageTotals } from "../src/client/index.ts";
+import { asyncapiDocument, MESSAGE_EXAMPLES, SOCKET_CLOSE_CODES } from "../src/contract/asyncapi.ts";
+import {
+  agentEventUnionSchema,
+  agentInfoSchema,
+  agentSettingsSchema,
+  CLIENT_MESSAGES,
+  initEventSchema,
+  reactStepSchema,
+  SERVER_FRAMES,
+  stepCostSchema,
+  stepUsageSchema,
+  usageTotalsSchema,
+} from "../src/contract/socket-messages.ts";
+import { ERROR_CODES } from "../src/error-codes.ts";
+import { docsRoutes } from "../src/http/docs-routes.ts";
+import { BACKLOG_CLOSE_CODE } from "../src/http/socket-backlog.ts";
+import { MESSAGE_TOO_BIG_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_CODE, TOO_MANY_MESSAGES_CLOSE_CODE } from "../src/http/react-socket.ts";
+import { checkClientMessage, checkServerFrame, ContractViolation, contractProblem } from "./helpers/socket-contract.ts";
+import { withService } from "./helpers/service.ts";
+
+// ---- compile time: the client library's types are the schemas' types ----------
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const same = <A, B>(proof: Equal<A, B>) => proof;
+same<z.infer<typeof reactStepSchema>, ReActStep>(true);
+same<z.infer<typeof agentInfoSchema>, AgentInfo>(true);
+same<z.infer<typeof agentSettingsSchema>, AgentSettings>(true);
+same<z.infer<typeof stepUsageSchema>, StepUsage>(true);
+same<z.infer<typeof stepCostSchema>, StepCost>(true);
+same<z.infer<typeof usageTotalsSchema>, UsageTotals>(true);
+same<z.infer<typeof initEventSchema>, InitEvent>(true);
+same<z.infer<typeof agentEventUnionSchema>, AgentEvent>(true);
+// The checker is not vacuous: a type that differs is told apart.
+same<z.infer<typeof stepUsageSchema>, StepUsage & { extra: 1 }>(false);
+
+const require = createRequire(import.meta.url);
+
+/** The official AsyncAPI 3.0.0 JSON Schema (draft-07, with its own copy of the draft-07 meta-schema). */
+function asyncapiValidator() {
+  const specs = require("@asyncapi/specs") as { schemas: Record<string, object> };
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false, meta: false, validateSchema: false });
+  return ajv.compile(specs.schemas["3.0.0"]!);
+}
+
+describe("the AsyncAPI document of the /react socket", () => {
+  test("validates against the official AsyncAPI 3.0 schema, and a broken one does not", () => {
+    const validate = asyncapiValidator();
+    const document = JSON.parse(JSON.stringify(asyncapiDocument({ apiPrefix: "/api" })));
+    assert.equal(validate(document), true, JSON.stringify(validate.errors?.slice(0, 5), null, 2));
+
+    const broken = structuredClone(document);
+    broken.operations.sendAgentEvent.action = "publish"; // AsyncAPI 2's word, not 3's
+    assert.equal(validate(broken), false);
+    const noInfo = structuredClone(document);
+    delete noInfo.info;
+    assert.equal(validate(noInfo), false);
+  });
+
+  test("has every client and server message, each with a schema and an example that the checker accepts", () => {
+    const document = asyncapiDocument({ apiPrefix: "/api" });
+    const names = Object.keys(document.channels.react.messages).sort();
+    assert.deepEqual(names, [...Object.keys(CLIENT_MESSAGES), ...Object.keys(SERVER_FRAMES)].sort());
+    for (const name of Object.keys(CLIENT_MESSAGES)) checkClientMessage(MESSAGE_EXAMPLES[name]);
+    for (const name of Object.keys(SERVER_FRAMES)) checkServerFrame(MESSAGE_EXAMPLES[name]);
+    for (const message of Object.values(document.components.messages) as { payload: { $ref: string } }[]) {
+      const id = message.payload.$ref.split("/").pop()!;
+      assert.ok(document.components.schemas[id], `${id} is in components.schemas`);
+    }
+  });
+
+  test("honours the API prefix, and describes the upgrade's auth, the close codes and the error codes", () => {
+    const document = asyncapiDocument({ apiPrefix: "/v2/api" });
+    assert.equal(document.channels.react.address, "/v2/api/agents/{id}/react");
+    const description = (document.channels.react as unknown as { description: string }).description;
+    for (const code of [TOO_MANY_MESSAGES_CLOSE_CODE, MESSAGE_TOO_BIG_CLOSE_CODE, BACKLOG_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_CODE, 1011]) {
+      assert.ok(SOCKET_CLOSE_CODES.some((entry) => entry.code === code), `close code ${code} is described`);
+      assert.ok(description.includes(`\`${code}\``), `close code ${code} is in the channel's description`);
+    }
+    const schemes = (document.components as unknown as { securitySchemes: Record<string, { in?: string; name?: string }> }).securitySchemes;
+    assert.deepEqual(Object.values(schemes).map((scheme) => scheme.name ?? "Authorization").sort(), ["Authorization", "Sec-WebSocket-Protocol", "access-token"]);
+    const errorCode = document.components.schemas.ErrorCode as { enum: string[] };
+    assert.deepEqual([...errorCode.enum].sort(), Object.keys(ERROR_CODES).sort());
+  });
+});
+
+describe("the socket checker the test suite runs on every frame", () => {
+  const good = { type: "state", state: "GENERATING", seq: 3 };
+
+  test("accepts a valid frame and rejects malformed server messages", () => {
+    checkServerFrame(good);
+    const bad: [string, unknown][] = [
+      ["no seq on an event", { type: "state", state: "GENERATING" }],
+      ["an unknown state", { ...good, state: "SLEEPING" }],
+      ["an unknown type", { type: "dance", seq: 1 }],
+      ["a field the protocol does not have", { ...good, secret: "sk-…" }],
+      ["an error code outside the table", { type: "error", error: "x", code: "oops" }],
+      ["a step whose role is wrong", { type: "step", seq: 1, step: { ...(MESSAGE_EXAMPLES.step!.step as object), role: "system" } }],
+      ["a negative seq", { ...good, seq: -1 }],
+      ["init without more", { type: "init", state: "AVAILABLE", steps: [], headId: null, seq: 0 }],
+      ["not an object", [good]],
+      ["null", null],
+    ];
+    for (const [what, frame] of bad) {
+      assert.throws(() => checkServerFrame(frame), ContractViolation, what);
+    }
+  });
+
+  test("client messages: a blank content or an unknown type is not a valid client message", () => {
+    checkClientMessage({ type: "message", content: "hi" });
+    checkClientMessage({ type: "prompt", content: "hi", messageSource: "feedback" });
+    checkClientMessage({ type: "stop" });
+    assert.ok(contractProblem({ type: "message", content: "" }, "client"));
+    assert.ok(contractProblem({ type: "message" }, "client"));
+    assert.ok(contractProblem({ type: "prompt", content: "x", messageSource: "email" }, "client"));
+    assert.ok(contractProblem({ type: "dance" }, "client"));
+    // A server frame is not a client message.
+    assert.ok(contractProblem(good, "client"));
+  });
+});
+
+describe("GET /api/asyncapi.json", () => {
+  test("is open (no token), JSON, cacheable with an ETag, and a matching If-None-Match gets 304", async () => {
+    await withService({ extraRoutes: [docsRoutes()] }, async (service) => {
+      const response = await fetch(`${service.url}/api/asyncapi.json`);
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+      assert.match(response.headers.get("cache-control") ?? "", /max-age=\d+/);
+      const etag = response.headers.get("etag");
+      assert.match(etag ?? "", /^"[A-Za-z0-9_-]{43}"$/);
+      const document = await response.json();
+      assert.equal(document.asyncapi, "3.0.0");
+      assert.equal(document.channels.react.address, "/api/agents/{id}/react");
+      assert.deepEqual(document, JSON.parse(JSON.stringify(asyncapiDocument({ apiPrefix: "/api" }))));
+
+      const again = await fetch(`${service.url}/api/asyncapi.json`, { headers: { "if-none-match": etag! } });
+      assert.equal(again.status, 304);
+      assert.equal(again.headers.get("etag"), etag);
+      assert.equal(await again.text(), "");
+      const other = await fetch(`${service.url}/api/asyncapi.json`, { headers: { "if-none-match": '"something-else"' } });
+      assert.equal(other.status, 200);
+      await other.body?.cancel();
+    });
+  });
+});
+
+describe("GET /api/docs", () => {
+  test("serves the reference page and its files under a CSP of its own origin only", async () => {
+    await withService({ extraRoutes: [docsRoutes({ openapiUrl: "/api/openapi.json" })] }, async (service) => {
+      const page = await fetch(`${service.url}/api/docs`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
+      const csp = page.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /default-src 'self'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/);
+      assert.equal(page.headers.get("x-frame-options"), "DENY");
+      const html = await page.text();
+      assert.match(html, /data-spec="\/api\/openapi\.json"/);
+      assert.match(html, /href="asyncapi\.json"/);
+      assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]|https?:\/\//, "no inline script, nothing from elsewhere");
+
+      for (const name of ["redoc.standalone.js", "docs.js", "docs.css"]) {
+        const file = await fetch(`${service.url}/api/docs/${name}`);
+        assert.equal(file.status, 200, name);
+        assert.ok((await file.arrayBuffer()).byteLength > 100, name);
+      }
+      const slash = await fetch(`${service.url}/api/docs/`, { redirect: "manual" });
+      assert.equal(slash.status, 308);
+      assert.equal(slash.headers.get("location"), "/api/docs");
+      await slash.body?.cancel();
+    });
+  });
+});
