@@ -28,7 +28,8 @@ import { ERROR_CODES } from "../src/error-codes.ts";
 import { docsRoutes } from "../src/http/docs-routes.ts";
 import { BACKLOG_CLOSE_CODE } from "../src/http/socket-backlog.ts";
 import { MESSAGE_TOO_BIG_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_CODE, TOO_MANY_MESSAGES_CLOSE_CODE } from "../src/http/react-socket.ts";
-import { checkClientMessage, checkServerFrame, ContractViolation, contractProblem } from "./helpers/socket-contract.ts";
+import { readFile } from "node:fs/promises";
+import { checkClientMessage, checkedWebSocket, checkServerFrame, ContractViolation, contractProblem } from "./helpers/socket-contract.ts";
 import { withService } from "./helpers/service.ts";
 
 // ---- compile time: the client library's types are the schemas' types ----------
@@ -117,6 +118,30 @@ describe("the socket checker the test suite runs on every frame", () => {
     }
   });
 
+  test("the checking WebSocket records a malformed frame from the server and a malformed message to it", async () => {
+    const violations: string[] = [];
+    // A stand-in socket: what it "receives" is dispatched by hand.
+    class FakeSocket extends EventTarget {
+      sent: unknown[] = [];
+      constructor(readonly url: string) {
+        super();
+      }
+      send(data: unknown) {
+        this.sent.push(data);
+      }
+    }
+    const Checked = checkedWebSocket(violations, FakeSocket as unknown as new (url: string) => WebSocket);
+    const socket = new Checked("ws://example.invalid/") as unknown as FakeSocket;
+    socket.dispatchEvent(Object.assign(new Event("message"), { data: JSON.stringify(good) }));
+    socket.send(JSON.stringify({ type: "stop" }));
+    assert.deepEqual(violations, []);
+    socket.dispatchEvent(Object.assign(new Event("message"), { data: JSON.stringify({ type: "state", state: "GENERATING" }) }));
+    socket.dispatchEvent(Object.assign(new Event("message"), { data: "{not json" }));
+    socket.send(JSON.stringify({ type: "message", content: "" }));
+    assert.equal(violations.length, 3, violations.join("\n"));
+    assert.equal(socket.sent.length, 2, "the messages are still sent (the test of the service sees its answer)");
+  });
+
   test("client messages: a blank content or an unknown type is not a valid client message", () => {
     checkClientMessage({ type: "message", content: "hi" });
     checkClientMessage({ type: "prompt", content: "hi", messageSource: "feedback" });
@@ -164,6 +189,8 @@ describe("GET /api/docs", () => {
       const csp = page.headers.get("content-security-policy") ?? "";
       assert.match(csp, /default-src 'self'/);
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/);
+      assert.match(csp, /style-src 'self' 'nonce-[A-Za-z0-9+/=]{24}'/);
+      assert.match(csp, /(^|; )script-src|default-src 'self';/);
       assert.equal(page.headers.get("x-frame-options"), "DENY");
       const html = await page.text();
       assert.match(html, /data-spec="\/api\/openapi\.json"/);
@@ -175,10 +202,23 @@ describe("GET /api/docs", () => {
         assert.equal(file.status, 200, name);
         assert.ok((await file.arrayBuffer()).byteLength > 100, name);
       }
+      // A fresh nonce per load: the page is never cached.
+      const second = await fetch(`${service.url}/api/docs`);
+      assert.notEqual(second.headers.get("content-security-policy"), csp);
+      assert.equal(second.headers.get("cache-control"), "no-store");
+      await second.body?.cancel();
+      const asset = await fetch(`${service.url}/api/docs/redoc.standalone.js`);
+      assert.doesNotMatch(await asset.text(), /cdn\.redoc\.ly/, "the bundle loads nothing from Redocly");
+
       const slash = await fetch(`${service.url}/api/docs/`, { redirect: "manual" });
       assert.equal(slash.status, 308);
       assert.equal(slash.headers.get("location"), "/api/docs");
       await slash.body?.cancel();
     });
+  });
+
+  test("the playground links to it", async () => {
+    const html = await readFile(new URL("../src/playground/index.html", import.meta.url), "utf8");
+    assert.match(html, /<a id="api-docs"[^>]* href="\.\.\/docs"/);
   });
 });
