@@ -31,6 +31,8 @@ import { MESSAGE_TOO_BIG_CLOSE_CODE, TOKEN_EXPIRED_CLOSE_CODE, TOO_MANY_MESSAGES
 import { readFile } from "node:fs/promises";
 import { checkClientMessage, checkedWebSocket, checkServerFrame, ContractViolation, contractProblem } from "./helpers/socket-contract.ts";
 import { withService } from "./helpers/service.ts";
+import { openSocket } from "./helpers/socket.ts";
+import { bearer, mintToken } from "./helpers/tokens.ts";
 
 // ---- compile time: the client library's types are the schemas' types ----------
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
@@ -220,5 +222,42 @@ describe("GET /api/docs", () => {
   test("the playground links to it", async () => {
     const html = await readFile(new URL("../src/playground/index.html", import.meta.url), "utf8");
     assert.match(html, /<a id="api-docs"[^>]* href="\.\.\/docs"/);
+  });
+});
+
+describe("every frame the service sends, sent and checked", () => {
+  test("one conversation on each protocol produces every server frame of the document, each valid", async () => {
+    const alice = mintToken({ userId: 1, sub: "alice" });
+    const json = { ...bearer(alice), "content-type": "application/json" };
+    await withService({}, async (service) => {
+      const created = await fetch(`${service.url}/api/agents`, { method: "POST", headers: json, body: JSON.stringify({ modelType: "scripted-model" }) });
+      const { id } = (await created.json()) as { id: string };
+      const seen = new Set<string>();
+      for (const protocol of ["", "&protocol=2"]) {
+        const socket = await openSocket(`${service.wsUrl}/api/agents/${id}/react?access-token=${alice}${protocol}`);
+        try {
+          await socket.waitFor((e) => e.type === "init" || e.type === "snapshot");
+          socket.send({ type: protocol ? "prompt" : "message", content: "hello", ...(protocol ? { messageSource: "chat" } : {}) });
+          await socket.waitFor((e) => e.type === "complete");
+          socket.sendRaw("{not json");
+          await socket.waitFor((e) => e.type === "error");
+          let from = socket.events.length;
+          const renamed = await fetch(`${service.url}/api/agents/${id}`, { method: "PATCH", headers: json, body: JSON.stringify({ name: `renamed${protocol}` }) });
+          assert.equal(renamed.status, 200);
+          await renamed.body?.cancel();
+          await socket.waitFor((e) => e.type === "agent", { from });
+          from = socket.events.length;
+          const cleared = await fetch(`${service.url}/api/agents/${id}/clear`, { method: "POST", headers: json });
+          await cleared.body?.cancel();
+          await socket.waitFor((e) => e.type === (protocol ? "snapshot" : "headChange"), { from });
+          socket.send({ type: "stop" });
+          for (const event of socket.events) seen.add(event.type);
+        } finally {
+          await socket.close();
+        }
+        assert.deepEqual(socket.violations, []);
+      }
+      assert.deepEqual([...seen].sort(), Object.keys(SERVER_FRAMES).sort(), "every server frame of the document was sent (and checked)");
+    });
   });
 });
