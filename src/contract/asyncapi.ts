@@ -29,7 +29,7 @@ export interface AsyncapiOptions {
 
 /** The close codes a `/react` socket may end with, and what the client should do. */
 export const SOCKET_CLOSE_CODES = [
-  { code: 1000, reason: "normal", description: "Closed by the client, or by the service on shutdown of a socket it no longer serves." },
+  { code: 1000, reason: "normal", description: "A normal close (the client closed the socket)." },
   { code: 1001, reason: "going away", description: "The service is shutting down; reconnect (another replica answers)." },
   { code: 1008, reason: "too many messages / too many sockets", description: "Policy violation: the client sent frames faster than any UI would (a burst of 100, then 20 per second), or the user has as many sockets open as they may (after an `error` with `quota_exceeded`)." },
   { code: 1009, reason: "message too big", description: "A frame larger than MAX_BODY_BYTES." },
