@@ -42,6 +42,7 @@ import { type Limits, parseLimits } from "./config/limits.ts";
 import { describeUsageLimits, parseUsageLimits, type UsageLimitsConfig } from "./config/usage-limits.ts";
 import { type ObservabilityConfig, parseObservabilityConfig } from "./config/observability.ts";
 import { parseSocketConfig, type SocketConfig } from "./config/sockets.ts";
+import { deepFreeze } from "./deep-freeze.ts";
 
 export { parseHocon } from "./hocon.ts";
 
@@ -642,10 +643,3 @@ function hideSecretsFromSerialisation(target: object, fields: readonly string[])
   });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}

@@ -38,6 +38,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { deepFreeze } from "../../deep-freeze.ts";
 
 /** The catalog could not be read, fetched or understood. The message is one line and names the source. */
 export class CatalogError extends Error {
@@ -403,14 +404,6 @@ function describeAjvError(error: ErrorObject): PropertyProblem {
     default:
       return { path, message: error.message ?? `fails "${error.keyword}"` };
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -46,6 +46,7 @@ import { Journal } from "./journal.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import { UsageFiles } from "./usage-files.ts";
 import { migrateLegacyFiles } from "./legacy.ts";
+import { deepFreeze } from "../../deep-freeze.ts";
 
 export interface FileAgentStoreOptions {
   /** The state directory. */
@@ -126,7 +127,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
     const added = index.add({ id: checked.id, ownerUid: checked.ownerUid, createdAt: checked.createdAt });
     await this.#enqueue(checked.id, async () => {
       await writeAtomic(this.#metaPath(checked.id), `${JSON.stringify(checked)}\n`);
-      this.#metas.set(checked.id, checked);
+      this.#metas.set(checked.id, deepFreeze(checked));
     });
     await added;
     return true;
@@ -139,7 +140,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
       if (!meta) return undefined;
       const journal = await this.#journal(id);
       if (!journal) return undefined;
-      return { ...structuredClone(meta), headId: journal.tree.headId, stepCount: journal.tree.size, run: this.runs.get(id) };
+      return { ...meta, headId: journal.tree.headId, stepCount: journal.tree.size, run: this.runs.get(id) };
     });
   }
 
@@ -150,7 +151,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
     for (const item of items) {
       const meta = this.#metas.get(item.id) ?? (await this.#enqueue(item.id, () => this.#meta(item.id)));
       // A list needs neither HEAD nor the step count: reading every journal for them would make it cost the history.
-      if (meta) agents.push({ ...structuredClone(meta), headId: null, stepCount: 0, run: this.runs.get(item.id) });
+      if (meta) agents.push({ ...meta, headId: null, stepCount: 0, run: this.runs.get(item.id) });
     }
     return { agents, next };
   }
@@ -166,7 +167,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
       if (!meta) return undefined;
       const next = readMeta(structuredClone({ ...meta, ...patch }));
       await writeAtomic(this.#metaPath(id), `${JSON.stringify(next)}\n`);
-      this.#metas.set(id, next);
+      this.#metas.set(id, deepFreeze(next));
       return next;
     });
     return updated && this.getAgent(id);
@@ -326,7 +327,7 @@ export class FileAgentStore extends InProcessLeases implements AgentStore {
       await this.#quarantineAgent(id, name, error instanceof RecordError ? error.message : "not valid JSON");
       return undefined;
     }
-    this.#metas.set(id, meta);
+    this.#metas.set(id, deepFreeze(meta));
     return meta;
   }
 

@@ -20,17 +20,9 @@ import { readStep, RecordError } from "../records.ts";
 import { joinStep, splitStep } from "../snapshots.ts";
 import { StepTree } from "../step-tree.ts";
 import { appendDurably, errorCode, writeAtomic } from "./fs-util.ts";
+import { deepFreeze } from "../../deep-freeze.ts";
 
 const encoder = new TextEncoder();
-
-/** Freezes a loaded value all the way down: the store hands the same objects to every reader. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
 
 export class Journal {
   readonly path: string;
