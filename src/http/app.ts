@@ -17,6 +17,7 @@ import { type Metrics, NO_METRICS } from "../observability/metrics-api.ts";
 import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { openApiHandler } from "./openapi-route.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
 /** The caller of a socket, fixed when it opens. */
@@ -148,6 +149,9 @@ export function createApp(deps: AppDeps): App {
   });
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
+  // Open, like the healthcheck: a client reads the contract before it has a token.
+  const openApi = openApiHandler(prefix);
+  router.get(`${prefix}/openapi.json`, (request: IRequest) => openApi(request as unknown as Request));
 
   // The socket authenticates before the upgrade, by a Sec-WebSocket-Protocol
   // token entry (socket-auth.ts), `?access-token=` (the reference frontend)
