@@ -18,7 +18,9 @@ import { json } from "../src/http/responses.ts";
 import { stagedApp } from "../src/http/staged-app.ts";
 import { usageRoutes } from "../src/http/usage-routes.ts";
 import { silentLogger } from "../src/log.ts";
-import { ContractChecker, ContractViolation } from "./helpers/contract.ts";
+import { ContractChecker, ContractViolation, contractChecker } from "./helpers/contract.ts";
+import { rawRequest } from "./helpers/raw-http.ts";
+import { api, withService } from "./helpers/service.ts";
 import { withServer } from "./helpers/server.ts";
 import { bearer, mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 
@@ -159,5 +161,28 @@ describe("the document", () => {
 
   test("is the same for the same options (the served ETag holds)", () => {
     assert.equal(JSON.stringify(buildOpenApiDocument({ apiPrefix: "/api" })), JSON.stringify(document));
+  });
+});
+
+describe("what the fuzzer found (tests/contract/schemathesis.e2e.ts), fixed in the service", () => {
+  test("an `Upgrade: websocket` request that is not a handshake (no `Connection: upgrade`) gets a 426 with its {error, code}, not an empty 426", async () => {
+    await withService({}, async (service) => {
+      const token = mintToken();
+      const created = await api(service, "POST", "/api/agents", token, { modelType: "scripted-model" });
+      assert.equal(created.status, 200);
+      const path = `/api/agents/${created.body.id}/react`;
+      // fetch may not send an Upgrade header: raw HTTP (then checked against the document by hand).
+      const raw = await rawRequest(Number(new URL(service.url).port), `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`);
+      const [head = "", ...rest] = raw.split("\r\n\r\n");
+      const [statusLine = "", ...lines] = head.split("\r\n");
+      const status = Number(statusLine.split(" ")[1]);
+      const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()] as [string, string]));
+      let body = rest.join("\r\n\r\n");
+      // A chunked answer (Node) comes as size-prefixed chunks.
+      if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) body = body.split("\r\n").filter((_, i) => i % 2 === 1).join("");
+      assert.equal(status, 426);
+      assert.deepEqual(JSON.parse(body), { error: "This endpoint only accepts WebSocket upgrades", code: "upgrade_required" });
+      assert.deepEqual(contractChecker("/api").check({ method: "GET", path, status, headers, body }), []);
+    });
   });
 });

@@ -177,7 +177,7 @@ function body(name: RequestName, example: unknown, required = true): Json {
 }
 
 /** The agent operations a created agent's id links to (the fuzzer's stateful phase follows these). */
-const AGENT_LINKS = ["getAgent", "updateAgent", "deleteAgent", "getReactSteps", "getConversation", "stopAgent", "clearAgent", "checkoutAgent", "getSettings", "updateSettings", "getSystemInfo", "getOperatorTypes", "getAgentUsage"];
+const AGENT_LINKS = ["openReactSocket", "getAgent", "updateAgent", "deleteAgent", "getReactSteps", "getConversation", "stopAgent", "clearAgent", "checkoutAgent", "getSettings", "updateSettings", "getSystemInfo", "getOperatorTypes", "getAgentUsage"];
 const linksFromAgent = (): Json =>
   Object.fromEntries(AGENT_LINKS.map((operationId) => [
     operationId.replace(/^./, (c) => c.toUpperCase()),

@@ -174,8 +174,11 @@ export function createApp(deps: AppDeps): App {
     const hooks = await deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp, origin }, query);
     if (!hooks) return errorResponse(404, "Agent not found", undefined, "agent_not_found");
     (request as AuthedRequest).user = result.user;
-    // crossws reads the hooks off the response and performs the upgrade.
-    return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
+    // crossws reads the hooks off the response and performs the upgrade. A request that only
+    // looks like one (`Upgrade: websocket` without `Connection: upgrade`, which every runtime
+    // serves as plain HTTP) is sent this response as it is: a 426 that says so, not an empty one.
+    const upgrade = errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
+    return Object.assign(upgrade, { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });
 
   const guard = (request: IRequest) => {
