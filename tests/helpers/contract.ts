@@ -87,6 +87,21 @@ export class ContractChecker {
     this.#operations.sort((a, b) => a.templates - b.templates);
   }
 
+  /**
+   * Compiles every answer's validator now, so that the work (and its garbage) is done when a
+   * service starts, not in the middle of a test's timing-sensitive exchange (a socket's paced deltas).
+   */
+  warm(): this {
+    for (const operation of this.#operations) {
+      for (let response of Object.values(operation.responses) as Json[]) {
+        if (response.$ref) response = this.#components().responses[String(response.$ref).split("/").pop()!] as Json;
+        const media = (response.content as Json | undefined)?.["application/json"] as Json | undefined;
+        if (media) this.#validator(media.schema);
+      }
+    }
+    return this;
+  }
+
   /** The violations of one exchange (empty when it matches the document). */
   check(exchange: CheckedExchange): string[] {
     const queryAt = exchange.path.indexOf("?");
@@ -119,6 +134,16 @@ export class ContractChecker {
     return this.document.components as Json;
   }
 
+  #validator(schema: unknown): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let validate = this.#validators.get(key);
+    if (!validate) {
+      validate = this.#ajv.compile({ $ref: "#/$defs/answer", $defs: { answer: rewriteRefs(schema) } });
+      this.#validators.set(key, validate);
+    }
+    return validate;
+  }
+
   #checkBody(where: string, id: string, exchange: CheckedExchange, content: Json | undefined): string[] {
     if (!content) return exchange.body === "" ? [] : [`${where}: ${id} documents no body, got ${exchange.body.length} bytes`];
     const type = (exchange.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -131,12 +156,7 @@ export class ContractChecker {
     } catch {
       return [`${where}: ${id}: the body is not JSON: ${exchange.body.slice(0, 200)}`];
     }
-    const key = JSON.stringify(media.schema);
-    let validate = this.#validators.get(key);
-    if (!validate) {
-      validate = this.#ajv.compile({ $ref: "#/$defs/answer", $defs: { answer: rewriteRefs(media.schema) } });
-      this.#validators.set(key, validate);
-    }
+    const validate = this.#validator(media.schema);
     if (validate(value)) return [];
     const errors = (validate.errors ?? []).slice(0, 5).map((error) => `${error.instancePath || "/"} ${error.message}${error.params ? ` ${JSON.stringify(error.params)}` : ""}`);
     return [`${where}: ${id}: the body does not match its schema: ${errors.join("; ")}; body: ${exchange.body.slice(0, 400)}`];
@@ -159,7 +179,7 @@ const checkers = new Map<string, ContractChecker>();
 /** The checker of a prefix (the document is built once per prefix per test process). */
 export function contractChecker(apiPrefix = "/api"): ContractChecker {
   let checker = checkers.get(apiPrefix);
-  if (!checker) checkers.set(apiPrefix, (checker = new ContractChecker(apiPrefix)));
+  if (!checker) checkers.set(apiPrefix, (checker = new ContractChecker(apiPrefix).warm()));
   return checker;
 }
 
@@ -170,6 +190,7 @@ let installed = false;
 /** Checks every `fetch` answer from `url`'s origin until {@link forgetContractOrigin}. */
 export function checkContractOf(url: string, apiPrefix = "/api"): void {
   installFetchCheck();
+  contractChecker(apiPrefix);
   origins.set(new URL(url).origin, apiPrefix);
 }
 
