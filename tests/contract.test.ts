@@ -164,25 +164,36 @@ describe("the document", () => {
   });
 });
 
+/** A raw HTTP/1.1 answer, split (a chunked body joined). */
+function parseRaw(raw: string): { status: number; headers: Headers; body: string } {
+  const [head = "", ...rest] = raw.split("\r\n\r\n");
+  const [statusLine = "", ...lines] = head.split("\r\n");
+  const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()] as [string, string]));
+  let body = rest.join("\r\n\r\n");
+  if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) body = body.split("\r\n").filter((_, i) => i % 2 === 1).join("");
+  return { status: Number(statusLine.split(" ")[1]), headers, body };
+}
+
 describe("what the fuzzer found (tests/contract/schemathesis.e2e.ts), fixed in the service", () => {
-  test("an `Upgrade: websocket` request that is not a handshake (no `Connection: upgrade`) gets a 426 with its {error, code}, not an empty 426", async () => {
+  test("a request that says `Upgrade: websocket` but is no handshake gets a documented answer with its {error, code}, not an empty 426 or a bare 500", async () => {
     await withService({}, async (service) => {
       const token = mintToken();
       const created = await api(service, "POST", "/api/agents", token, { modelType: "scripted-model" });
       assert.equal(created.status, 200);
       const path = `/api/agents/${created.body.id}/react`;
+      const port = Number(new URL(service.url).port);
       // fetch may not send an Upgrade header: raw HTTP (then checked against the document by hand).
-      const raw = await rawRequest(Number(new URL(service.url).port), `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n`);
-      const [head = "", ...rest] = raw.split("\r\n\r\n");
-      const [statusLine = "", ...lines] = head.split("\r\n");
-      const status = Number(statusLine.split(" ")[1]);
-      const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()] as [string, string]));
-      let body = rest.join("\r\n\r\n");
-      // A chunked answer (Node) comes as size-prefixed chunks.
-      if (/chunked/i.test(headers.get("transfer-encoding") ?? "")) body = body.split("\r\n").filter((_, i) => i % 2 === 1).join("");
-      assert.equal(status, 426);
-      assert.deepEqual(JSON.parse(body), { error: "This endpoint only accepts WebSocket upgrades", code: "upgrade_required" });
-      assert.deepEqual(contractChecker("/api").check({ method: "GET", path, status, headers, body }), []);
+      for (const [why, extra] of [
+        ["no Connection: upgrade (served as plain HTTP)", "Connection: close\r\n"],
+        ["no Sec-WebSocket-Key", "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"],
+        ["a key but no version", "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"],
+      ] as const) {
+        const raw = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nUpgrade: websocket\r\n${extra}\r\n`);
+        const { status, headers, body } = parseRaw(raw);
+        assert.ok(status === 400 || status === 426, `${why}: ${raw.slice(0, 300)}`);
+        assert.equal(JSON.parse(body).code, status === 426 ? "upgrade_required" : "invalid_request", why);
+        assert.deepEqual(contractChecker("/api").check({ method: "GET", path, status, headers, body }), [], why);
+      }
     });
   });
 });
