@@ -146,7 +146,7 @@ describe("the document", () => {
         assert.ok(success && statuses.includes(success), `${where}: no success answer`);
         for (const status of statuses.filter((s) => Number(s) >= 400)) {
           const response = operation.responses[status];
-          if (path.startsWith("/api/auth")) continue; // the gateway check answers with headers only
+          if (path.startsWith("/api/auth") && status !== "503") continue; // the gateway check answers with headers only (but while shutting down)
           assert.match(String(response.$ref), /^#\/components\/responses\//, `${where} ${status}`);
         }
         if (operation.security?.some((entry: Record<string, unknown>) => "bearerAuth" in entry) && !path.startsWith("/api/auth") && !path.endsWith("/react")) {

@@ -135,7 +135,7 @@ const ERRORS = {
   429: ["TooManyRequests", "A per-user limit: the request rate (too_many_requests) or the number of agents (quota_exceeded); `Retry-After` says when to retry", { error: "Too many requests; try again in 1 s", code: "too_many_requests" }],
   500: ["InternalError", "An unexpected failure; the details are in the service log", { error: "Internal server error", code: "internal_error" }],
   502: ["BadGateway", "LiteLLM failed or refused; the code says how", { error: "Failed to fetch models from LiteLLM: LiteLLM cannot be reached", code: "upstream_unavailable" }],
-  503: ["ServiceUnavailable", "The agent store cannot be reached (store_unavailable), or the service is starting or failed to start (service_unavailable)", { error: "The agent store is unavailable; try again shortly", code: "store_unavailable" }],
+  503: ["ServiceUnavailable", "The agent store cannot be reached (store_unavailable), the service is starting or failed to start (service_unavailable), or it is shutting down (service_shutting_down)", { error: "The agent store is unavailable; try again shortly", code: "store_unavailable" }],
 } as const satisfies Record<number, readonly [string, string, { error: string; code: string }]>;
 type ErrorStatus = keyof typeof ERRORS;
 
@@ -203,7 +203,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       description:
         "nginx `auth_request` and Envoy `ext_authz` call this before any request to the agents API. Envoy appends the original path " +
         "(the whole of it, slashes included) and forwards the original method; nginx sends a GET with `X-Original-URI`. " +
-        "The answer is always empty: 200 with the trusted `x-user-*` headers, or 401/403 (a failure inside denies with 403).",
+        "The answer is empty: 200 with the trusted `x-user-*` headers, or 401/403 (a failure inside denies with 403); only a service shutting down answers 503 `{error, code}`.",
       security: [{ bearerAuth: [] }, {}],
       parameters: [
         ...(method === "get" ? [] : []),
@@ -217,6 +217,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
         },
         401: { description: "No token or an invalid one (empty body)", headers: { "WWW-Authenticate": { required: true, schema: { type: "string" }, description: "RFC 6750 Bearer challenge" } } },
         403: { description: "The original path is not under the agents API, the role may not use it, or the check failed inside (empty body)" },
+        ...errors(503),
       },
     });
 
@@ -244,7 +245,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
     ],
     paths: {
       [`${p}/healthcheck`]: {
-        get: op("healthcheck", "service", "Liveness", { security: [], responses: { ...ok("Health", "Alive", { status: "ok", timestamp: "2026-12-01T09:30:00.000Z" }), ...errors(413) } }),
+        get: op("healthcheck", "service", "Liveness", {
+          security: [],
+          description: "503 `service_shutting_down` once the service has begun to shut down (every route answers so then).",
+          responses: { ...ok("Health", "Alive", { status: "ok", timestamp: "2026-12-01T09:30:00.000Z" }), ...errors(413, 503) },
+        }),
       },
       [`${p}/readyz`]: {
         get: op("readyz", "service", "Readiness: the agent store answers", {
@@ -263,7 +268,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
               content: { "application/json": { schema: { type: "object" } } },
             },
             304: { description: "The client's copy (If-None-Match) is current" },
-            ...errors(413, 500),
+            ...errors(413, 500, 503),
           },
         }),
       },

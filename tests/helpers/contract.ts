@@ -115,8 +115,8 @@ export class ContractChecker {
       (method === "HEAD" ? this.#operations.find((op) => op.method === "GET" && op.pattern.test(path)) : undefined);
     const where = `${exchange.method} ${path} → ${exchange.status}`;
     if (!operation) {
-      // No operation: the router's refusals only (no route 404; the guard's answers under /agents; the body limit).
-      if (![400, 401, 403, 404, 413, 429].includes(exchange.status)) return [`${where}: no operation documents ${method} ${path}`];
+      // No operation: the router's refusals only (no route 404; the guard's answers under /agents; the body limit; shutting down).
+      if (![400, 401, 403, 404, 413, 429, 503].includes(exchange.status)) return [`${where}: no operation documents ${method} ${path}`];
       return this.#checkBody(where, "ErrorBody", exchange, this.#components().responses.NotFound.content);
     }
     let response = operation.responses[String(exchange.status)] as Json | undefined;
