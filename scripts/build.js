@@ -65,9 +65,30 @@ function build() {
     copyFileSync(path, target);
     copied++;
   }
+  copied += copyRedoc();
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   console.error(`agent-service build: dist/ from src/ (${copied} other files copied)`);
   return true;
+}
+
+/**
+ * Redoc's standalone bundle (a dev dependency: the page at /api/docs serves
+ * it) beside the page in dist/docs/, so a production install, such as the
+ * container image, serves it without node_modules/redoc.
+ */
+function copyRedoc() {
+  let bundle;
+  try {
+    bundle = createRequire(import.meta.url).resolve("redoc/bundles/redoc.standalone.js");
+  } catch {
+    console.error("agent-service build: redoc is not installed: /api/docs will answer 503 for its renderer");
+    return 0;
+  }
+  const target = join(DIST, "docs");
+  mkdirSync(target, { recursive: true });
+  copyFileSync(bundle, join(target, "redoc.standalone.js"));
+  copyFileSync(join(dirname(bundle), "redoc.standalone.js.LICENSE.txt"), join(target, "redoc.standalone.js.LICENSE.txt"));
+  return 2;
 }
 
 const ifStale = process.argv.includes("--if-stale");

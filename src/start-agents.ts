@@ -10,6 +10,7 @@ import process from "node:process";
 import type { TokenVerifier } from "./auth.ts";
 import type { Config } from "./config.ts";
 import type { App } from "./http/app.ts";
+import { docsRoutes } from "./http/docs-routes.ts";
 import { playgroundRoutes } from "./http/playground-routes.ts";
 import { devTokenMinter } from "./dev-tokens.ts";
 import { DEFAULT_OPERATOR_TYPES } from "./agents/settings.ts";
@@ -103,7 +104,8 @@ export async function startAgents(config: Config, verifier: TokenVerifier, logge
     },
     socketMaxBufferBytes: config.sockets.maxBufferBytes,
     toolkits: copilotToolkitFactory(catalog),
-    extraRoutes: [playgroundRoutes(playgroundOptions(config, logger))],
+    // The published contract (AsyncAPI document, API reference page): open, not under /agents.
+    extraRoutes: [playgroundRoutes(playgroundOptions(config, logger)), docsRoutes({ logger: logger.child({ component: "docs" }) })],
     telemetry,
     ...(accessLog ? { accessLog } : {}),
   });

@@ -5,7 +5,7 @@
  * message, the /react socket as typed events, and reconnection after a 4401
  * close (fresh token, new init) and after a server-side drop (backoff).
  */
-import { describe, test } from "./helpers/node-test.ts";
+import { after, describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { basicToolkit } from "../src/agents/basic-toolkit.ts";
@@ -26,6 +26,7 @@ import { protocolTokens } from "../src/socket-auth.ts";
 import { mintToken, TEST_SECRET } from "./helpers/tokens.ts";
 import { type TestService, withService } from "./helpers/service.ts";
 import { addTool } from "./helpers/tools.ts";
+import { checkedWebSocket } from "./helpers/socket-contract.ts";
 
 const alice = mintToken({ userId: 1, sub: "alice" });
 const bob = mintToken({ userId: 2, sub: "bob" });
@@ -55,9 +56,18 @@ interface OpenedSocket {
   readonly protocols: string | string[] | undefined;
 }
 
+/**
+ * Every frame the client library sends and receives in these tests, checked
+ * against the published socket protocol (socket-contract.ts): any that does
+ * not match fails the file.
+ */
+const socketViolations: string[] = [];
+const CheckedWebSocket = checkedWebSocket(socketViolations) as unknown as WebSocketConstructor;
+after(() => assert.deepEqual(socketViolations, [], "every socket frame matches the AsyncAPI document"));
+
 /** The global WebSocket, recording each URL and subprotocols; `redirect` can send an attempt elsewhere (to make it fail). */
 function recordingWebSocket(opened: OpenedSocket[], redirect: (url: string) => string = (url) => url): WebSocketConstructor {
-  const Global = (globalThis as unknown as { WebSocket: WebSocketConstructor }).WebSocket;
+  const Global = CheckedWebSocket;
   return class {
     constructor(url: string, protocols?: string | string[]) {
       opened.push({ url, protocols });
@@ -79,7 +89,7 @@ async function deadPort(): Promise<number> {
 }
 
 const clientFor = (service: TestService, getToken: () => string | Promise<string>, extra: Partial<ConstructorParameters<typeof AgentClient>[0]> = {}) =>
-  new AgentClient({ baseUrl: `${service.url}/api`, getToken, ...extra });
+  new AgentClient({ baseUrl: `${service.url}/api`, getToken, WebSocket: CheckedWebSocket, ...extra });
 
 async function rejectsWith(
   promise: Promise<unknown>,

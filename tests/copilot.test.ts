@@ -9,7 +9,10 @@ import { before, describe, test } from "./helpers/node-test.ts";
 import assert from "node:assert/strict";
 import type { ReActStep } from "../src/agents/types.ts";
 import { loadDefaultCatalog, type OperatorCatalog } from "../src/agents/workflow/catalog.ts";
-import { copilotToolkitFactory } from "../src/agents/workflow/toolkit.ts";
+import { defaultSettings } from "../src/agents/settings.ts";
+import type { AgentSettings } from "../src/agents/types.ts";
+import { copilotSystemPrompt } from "../src/agents/workflow/prompt.ts";
+import { cachedPromptCount, copilotToolkit, copilotToolkitFactory, PROMPTS_PER_CATALOG } from "../src/agents/workflow/toolkit.ts";
 import type { TexeraWorkflowContent } from "../src/agents/workflow/workflow-state.ts";
 import { operatorTypesRoute } from "../src/http/operator-types-route.ts";
 import type { AgentStore } from "../src/store/agent-store.ts";
@@ -345,5 +348,37 @@ describe("settings and routes", () => {
     } finally {
       await stopTestService(second);
     }
+  });
+});
+
+describe("the system prompt", () => {
+  test("is built once per catalog and settings, shared by every agent, right for each settings, and bounded", async () => {
+    const fresh = await loadDefaultCatalog();
+    const settings = (allowedOperatorTypes: string[], disabledTools: string[] = []) => ({ ...defaultSettings(), allowedOperatorTypes, disabledTools });
+    const kit = (s: AgentSettings) => copilotToolkit(fresh, { settings: () => s });
+    const narrow = settings(["CSVFileScan", "Limit"], ["deleteOperator"]);
+    assert.equal(cachedPromptCount(fresh), 0);
+    const first = kit(narrow).systemPrompt(narrow);
+    assert.equal(first, copilotSystemPrompt(fresh, { allowedOperatorTypes: ["CSVFileScan", "Limit"], enabledTools: ["addOperator", "modifyOperator", "getWorkflow", "getOperatorSchema"] }));
+    // Another agent (another toolkit) with the same settings: the kept prompt.
+    assert.equal(kit(narrow).systemPrompt({ ...narrow }), first);
+    assert.equal(cachedPromptCount(fresh), 1);
+    const wide = settings([]);
+    const all = kit(wide).systemPrompt(wide);
+    assert.equal(all, copilotSystemPrompt(fresh, { allowedOperatorTypes: [], enabledTools: ["addOperator", "modifyOperator", "deleteOperator", "getWorkflow", "getOperatorSchema"] }));
+    assert.notEqual(all, first);
+    assert.equal(cachedPromptCount(fresh), 2);
+    // Many distinct settings: at most PROMPTS_PER_CATALOG kept, each still right.
+    const types = fresh.types();
+    const pairs = types.flatMap((a, i) => types.slice(i + 1).map((b) => [a, b]));
+    assert.ok(pairs.length > PROMPTS_PER_CATALOG + 10);
+    for (const pair of pairs.slice(0, PROMPTS_PER_CATALOG + 10)) {
+      const s = settings(pair);
+      const prompt = kit(s).systemPrompt(s);
+      assert.equal(prompt, copilotSystemPrompt(fresh, { allowedOperatorTypes: s.allowedOperatorTypes, enabledTools: ["addOperator", "modifyOperator", "deleteOperator", "getWorkflow", "getOperatorSchema"] }));
+    }
+    assert.equal(cachedPromptCount(fresh), PROMPTS_PER_CATALOG);
+    assert.equal(kit(narrow).systemPrompt(narrow), first, "an evicted prompt is built again, the same");
+    assert.equal(cachedPromptCount(await loadDefaultCatalog()), 0, "another catalog has prompts of its own");
   });
 });

@@ -12,8 +12,10 @@
  *    message to each `delta` event (JSON-parsed), in this process, against
  *    the direct reader in this (Node) process. Targets: burst throughput
  *    >= 0.9 of direct; added first delta < 0.5 ms at p50 (of which the
- *    client's share is figure 1; the rest is the service: the user step's
- *    save and broadcast before the model call, the WebSocket hop).
+ *    client's share is figure 1; the rest is the service: the work before
+ *    the model request is sent (loading the agent, its messages; the state
+ *    and the user step are kept and sent while the model thinks), the
+ *    WebSocket hop).
  *
  * Two answers, because one cannot measure both figures honestly:
  *

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ErrorCode } from "../error-codes.ts";
 import type { UsageTotals } from "../usage/types.ts";
 import type { AgentSettings, AgentState, ReActStep } from "./types.ts";
 
@@ -27,7 +28,7 @@ export type AgentEvent =
   /** A run ended; `usage` sums its model calls (absent for a run another replica left behind). */
   | { type: "complete"; state: AgentState; usage?: UsageTotals }
   /** `resetsAt` and `retryAfterMs` come with `quota_exceeded` (a daily limit) when known. */
-  | { type: "error"; error: string; code: string; resetsAt?: string; retryAfterMs?: number }
+  | { type: "error"; error: string; code: ErrorCode; resetsAt?: string; retryAfterMs?: number }
   | { type: "headChange"; headId: string | null; steps: ReActStep[]; workflowContent?: unknown }
   | { type: "agent"; agent: AgentInfo };
 

@@ -8,6 +8,11 @@
  * reach sockets is the caller's (`RunContext`), so the same loop serves one
  * process and a fleet of replicas.
  *
+ * The first model request is sent before anything is kept or published: the
+ * run's `begin` (its state and event log) and the user step's save and event
+ * follow while the model thinks, and the model's first delta waits for them,
+ * so sockets still see the state, the user step, then the deltas.
+ *
  * @module
  */
 import {
@@ -21,8 +26,8 @@ import {
 } from "../litellm.ts";
 import type { Logger } from "../log.ts";
 import type { RunTelemetry } from "../observability/run-telemetry.ts";
-import { setImmediate } from "node:timers";
 import type { AgentEvent, LoadedAgent } from "./agent.ts";
+import { DeltaCoalescer } from "./delta-coalescer.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
 import type { ReActStep, ToolCallRecord, ToolResultRecord } from "./types.ts";
 
@@ -40,6 +45,15 @@ export interface RunContext {
   emit(event: AgentEvent): void;
   /** Keeps a step and sends it to every socket. Never throws. */
   record(step: ReActStep): void;
+  /**
+   * The run's setup before its first event (the registry publishes the
+   * GENERATING state and truncates the event log). Called once the first
+   * model request is on its way, so the store and the bus work while the
+   * model thinks instead of before the request; no event of the run (its
+   * user step first) is sent before it settles. If it rejects, the model
+   * request is aborted and the run ends with an error step. Absent: none.
+   */
+  begin?(): Promise<void>;
   /**
    * Asked after a model call that another is to follow: why the run must
    * stop there (the user's daily limit is reached), or undefined to go on.
@@ -124,50 +138,6 @@ export function buildMessages(agent: LoadedAgent): ChatMessage[] {
 
 export const newId = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
 
-/**
- * Streamed text, sent without adding latency or a frame per token: the first
- * delta of a step goes out at once; text arriving while that event loop turn
- * is busy is merged and sent on the next turn (setImmediate). A real model's
- * tokens, tens of ms apart, still go out one by one as they come; a burst
- * collapses into few frames. Concatenated deltas always equal the step's text.
- */
-class DeltaCoalescer {
-  #pending = "";
-  #stepId = 0;
-  #scheduled = false;
-  #sentFor = -1;
-  readonly #send: (stepId: number, text: string) => void;
-
-  constructor(send: (stepId: number, text: string) => void) {
-    this.#send = send;
-  }
-
-  push(stepId: number, text: string): void {
-    if (stepId !== this.#stepId) this.flush();
-    this.#stepId = stepId;
-    if (this.#sentFor !== stepId && !this.#pending) {
-      this.#sentFor = stepId;
-      this.#send(stepId, text);
-      return;
-    }
-    this.#pending += text;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.flush();
-      });
-    }
-  }
-
-  flush(): void {
-    if (!this.#pending) return;
-    const text = this.#pending;
-    this.#pending = "";
-    this.#send(this.#stepId, text);
-  }
-}
-
 /** A failure that ends the run, with what the user sees. */
 interface RunFailure {
   readonly message: string;
@@ -240,9 +210,22 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
 
   let stepNo = 0;
   let outcome: RunOutcome = "completed";
+  // The user's step joins the conversation at once (the first model call
+  // reads it) but is kept and sent only after `begin`: see RunContext.begin.
+  let userStep: ReActStep | undefined;
+  let begun: Promise<void> | undefined;
+  const begin = (): Promise<void> =>
+    (begun ??= (async () => {
+      try {
+        await ctx.begin?.();
+      } finally {
+        if (userStep) ctx.record(userStep);
+      }
+    })());
   try {
     const state = safeSnapshot();
-    record({
+    recorded++;
+    userStep = agent.addStep({
       id: newId("step"),
       messageId,
       stepId: 0,
@@ -256,8 +239,13 @@ export async function runTurn(ctx: RunContext, content: string, messageSource: "
       afterWorkflowContent: state,
     });
     if (snapshotFailure) throw snapshotFailure.error;
-    outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n), () => recorded);
+    outcome = await modelCalls(ctx, deltas, snapshot, record, (n) => (stepNo = n), () => recorded, begin);
   } catch (error) {
+    // A failure before the first model call (or of `begin` itself): the run's
+    // state and user step still go out before the step that ends it.
+    await begin().catch((beginError) => {
+      if (beginError !== error) ctx.logger.error("a run failed to begin", { agentId: agent.id, error: beginError });
+    });
     const stopped = signal.aborted || (error instanceof LiteLLMError && error.kind === "aborted");
     outcome = stopped ? "stopped" : "error";
     const failure = stopped ? undefined : failureOf(error, ctx);
@@ -292,6 +280,7 @@ async function modelCalls(
   record: (step: Omit<ReActStep, "parentId">) => void,
   setStepNo: (n: number) => void,
   recorded: () => number,
+  begin: () => Promise<void>,
 ): Promise<RunOutcome> {
   const { agent, messageId, signal } = ctx;
   const settings = agent.settings;
@@ -327,19 +316,49 @@ async function modelCalls(
     let finish: Extract<ChatEvent, { type: "finish" }> | undefined;
     // The model as it is now: a PATCH during the call changes the next call's.
     const model = agent.meta.modelType;
-    const request = { model, messages: buildMessages(agent), tools: chatTools, signal, user: String(ctx.uid) };
-    for await (const event of ctx.telemetry ? ctx.telemetry.chat(ctx.llm, request) : ctx.llm.chat(request)) {
-      if (event.type === "text") {
-        text += event.text;
-        if (text.length > maxStepChars) {
-          throw new RunLimitError("answer_too_long", `The model's answer was longer than ${maxStepChars} characters; it was cut off.`);
+    // The first call goes out before the run's `begin`, with a signal of its
+    // own so that a failed `begin` aborts it.
+    const messages = buildMessages(agent);
+    const first = stepNo === 1 ? new AbortController() : undefined;
+    const onStop = () => first?.abort();
+    if (first) {
+      if (signal.aborted) first.abort();
+      else signal.addEventListener("abort", onStop, { once: true });
+    }
+    const request = { model, messages, tools: chatTools, signal: first?.signal ?? signal, user: String(ctx.uid) };
+    const events = (ctx.telemetry ? ctx.telemetry.chat(ctx.llm, request) : ctx.llm.chat(request))[Symbol.asyncIterator]();
+    try {
+      // Starts the generator: the request is sent in this turn.
+      const pending = events.next();
+      if (first) {
+        // Settled below; until then an early upstream failure is no unhandled rejection.
+        pending.catch(() => {});
+        try {
+          await begin();
+        } catch (error) {
+          first.abort();
+          throw error;
         }
-        deltas.push(stepNo, event.text);
-      } else if (event.type === "tool_call") {
-        calls.push(event.call);
-      } else {
-        finish = event;
       }
+      for (let next = await pending; !next.done; next = await events.next()) {
+        const event = next.value;
+        if (event.type === "text") {
+          text += event.text;
+          if (text.length > maxStepChars) {
+            throw new RunLimitError("answer_too_long", `The model's answer was longer than ${maxStepChars} characters; it was cut off.`);
+          }
+          deltas.push(stepNo, event.text);
+        } else if (event.type === "tool_call") {
+          calls.push(event.call);
+        } else {
+          finish = event;
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", onStop);
+      // Ends the upstream request when the loop left early (a limit, a failed
+      // `begin`: then after the aborted request settled); a no-op once done.
+      await events.return?.().catch(() => {});
     }
 
     const before = snapshot();

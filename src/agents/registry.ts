@@ -427,9 +427,6 @@ export class AgentRegistry {
     let outcome: RunOutcome = "error";
     const used = zeroCounts();
     try {
-      // Only the current run's events are kept for sockets that reconnect.
-      const first = await this.#bus.publish(agentId, { type: "state", state: "GENERATING" }).catch(() => undefined);
-      if (first !== undefined) await this.#bus.truncate(agentId, first).catch(() => {});
       outcome = await runTurn({
         agent,
         messageId,
@@ -438,6 +435,12 @@ export class AgentRegistry {
         llm: this.#deps.llm,
         logger,
         now: this.#now,
+        // While the first model request is on its way. Only the current run's
+        // events are kept for sockets that reconnect.
+        begin: async () => {
+          const first = await this.#bus.publish(agentId, { type: "state", state: "GENERATING" }).catch(() => undefined);
+          if (first !== undefined) await this.#bus.truncate(agentId, first).catch(() => {});
+        },
         emit: (event) => writer.emit(event),
         record: (step) => {
           const counts = countsOfStep(step);

@@ -418,5 +418,44 @@ export function buildOpenApiDocument(options: OpenApiOptions): OpenApiDocument {
       }),
     };
   }
+  // The socket protocol's document and the reference page (http/docs-routes.ts), open like this document.
+  document.paths[`${p}/asyncapi.json`] = {
+    get: op("getAsyncApiDocument", "service", `The \`${p}/agents/{id}/react\` socket protocol (AsyncAPI 3.0)`, {
+      security: [],
+      parameters: [{ name: "If-None-Match", in: "header", required: false, description: "The ETag of a copy the client has", schema: { type: "string" } }],
+      responses: {
+        200: {
+          description: "The AsyncAPI 3.0 document",
+          headers: { ETag: { required: true, schema: { type: "string" }, description: "Changes when the document does" }, "Cache-Control": { required: true, schema: { type: "string" } } },
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+        304: { description: "The client's copy (If-None-Match) is current" },
+        ...errors(413, 500, 503),
+      },
+    }),
+  };
+  document.paths[`${p}/docs`] = {
+    get: op("getReferencePage", "service", "The API reference page for people (Redoc, served by the service itself)", {
+      description: `\`${p}/docs/\` (with a slash) redirects to \`${p}/docs\` with 308. Never cached: its style nonce is new per load.`,
+      security: [],
+      responses: {
+        200: { description: "The page", content: { "text/html": { schema: { type: "string" } } } },
+        308: { description: "To the page (without the slash)", headers: { Location: { required: true, schema: { type: "string" } } } },
+        ...errors(413, 500, 503),
+      },
+    }),
+  };
+  for (const [file, type, name] of [["docs.css", "text/css", "Style"], ["docs.js", "text/javascript", "Script"], ["redoc.standalone.js", "text/javascript", "Renderer"]] as const) {
+    document.paths[`${p}/docs/${file}`] = {
+      get: op(`getReferencePage${name}`, "service", `The reference page's ${file}`, {
+        security: [],
+        responses: {
+          200: { description: "The file", headers: { ETag: { required: true, schema: { type: "string" } } }, content: { [type]: { schema: { type: "string" } } } },
+          304: { description: "The client's copy (If-None-Match) is current" },
+          ...errors(413, 500, 503),
+        },
+      }),
+    };
+  }
   return document;
 }

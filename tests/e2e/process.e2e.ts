@@ -290,7 +290,7 @@ for (const runtime of RUNTIMES) {
             const steps = socket.events.filter((e) => e.type === "step").map((e) => (e.step as ReActStep).content);
             assert.deepEqual(steps, ["stream please", answer]);
           }
-          first.send({ type: "message", content: "" });
+          first.sendUnchecked({ type: "message", content: "" });
           await first.waitFor((e) => e.type === "error" && e.error === "Message content is required");
           const stored = await (await fetch(`${service.url}/api/agents/${id}/react-steps`, { headers: bearer(token) })).json() as { steps: ReActStep[] };
           assert.deepEqual(stored.steps.map((s) => s.content), ["stream please", answer]);
@@ -329,7 +329,7 @@ for (const runtime of RUNTIMES) {
         const bad = await openSocket(socketUrl(service, id));
         bad.sendRaw("{not json");
         await bad.waitFor((e) => e.type === "error" && e.error === "Invalid message format");
-        bad.send({ type: "dance" });
+        bad.sendUnchecked({ type: "dance" });
         await bad.waitFor((e) => e.type === "error" && String(e.error).startsWith("Unknown message type"));
         // A flood: most of the frame budget's burst (100) at once, then frames
         // at 5x its refill rate (20/s), one at a time, until the server closes.

@@ -44,7 +44,15 @@ async function withProcess(runtime: Runtime, body: (service: ServiceProcess, llm
   const dir = await mkdtemp(join(tmpdir(), `socket-memory-${runtime}-`));
   const llm = await startScriptedLLM({ models: ["scripted-model"] });
   try {
-    const service = await startServiceProcess(runtime, { AGENT_STATE_DIR: dir, LITELLM_BASE_URL: llm.url, LOG_LEVEL: "warn" });
+    // One user opens every socket: the per-user socket quota (20 by default,
+    // closing the rest with 1008) is raised past them, since this measures
+    // what each socket may cost, not how many one user may open.
+    const service = await startServiceProcess(runtime, {
+      AGENT_STATE_DIR: dir,
+      LITELLM_BASE_URL: llm.url,
+      LOG_LEVEL: "warn",
+      MAX_SOCKETS_PER_USER: String(CLIENTS + 16),
+    });
     try {
       await body(service, llm);
     } finally {

@@ -15,6 +15,7 @@ import { BASIC_SYSTEM_PROMPT } from "../../src/agents/basic-toolkit.ts";
 import type { Tool } from "../../src/agents/tool.ts";
 import type { WorkflowContent } from "../../src/client/types.ts";
 import { TokenVerifier } from "../../src/auth.ts";
+import type { RouteInstaller } from "../../src/http/app.ts";
 import { type DevTokenClaims, playgroundRoutes } from "../../src/http/playground-routes.ts";
 import { signJwt } from "../../src/jwt.ts";
 import { LiteLLMClient } from "../../src/litellm.ts";
@@ -114,6 +115,8 @@ export async function startPlaygroundService(options: {
   /** More of the scripted upstream's options (model prices). */
   upstream?: ScriptedLLMOptions;
   limits?: RegistryLimits;
+  /** More routes, after the playground's (the API reference page, a test document). */
+  extraRoutes?: readonly RouteInstaller[];
 }): Promise<PlaygroundService> {
   const upstream = await startScriptedLLM({ models: options.models ?? ["scripted-model"], ...options.upstream });
   const logs: string[] = [];
@@ -131,7 +134,7 @@ export async function startPlaygroundService(options: {
       store: new MemoryAgentStore(),
       toolkits: options.toolkits,
       ...(options.limits ? { limits: options.limits } : {}),
-      extraRoutes: [playgroundRoutes({ devMode: options.devMode ?? true, mintToken: mintDevToken, logger })],
+      extraRoutes: [playgroundRoutes({ devMode: options.devMode ?? true, mintToken: mintDevToken, logger }), ...(options.extraRoutes ?? [])],
     });
     server = await startServer(service.app, { host: "127.0.0.1", port: 0, maxBodyBytes, maxFrameBytes: maxBodyBytes });
     const running = server;

@@ -19,6 +19,7 @@ import { bearer, mintToken } from "./tokens.ts";
 import { rawRequest, statusOf, upgradeRequest } from "./raw-http.ts";
 import { type Nginx, startNginx } from "./nginx.ts";
 import { openSocket } from "./socket.ts";
+import { ContractViolation, serverTextProblem } from "./socket-contract.ts";
 
 /** The service behind nginx: where it listens, its scripted model, and how to stop both. */
 export interface NginxUpstream {
@@ -258,6 +259,9 @@ export function nginxSuite(title: string, start: () => Promise<NginxUpstream>, {
         const complete = new Promise<void>((resolve, reject) => {
           socket.onerror = () => reject(new Error("the socket failed"));
           socket.onmessage = (message) => {
+            // Through the gateway too, every frame is one the protocol document describes.
+            const problem = serverTextProblem(String(message.data));
+            if (problem) return reject(new ContractViolation(problem));
             const event = JSON.parse(String(message.data));
             events.push(event);
             if (event.type === "init") socket.send(JSON.stringify({ type: "message", content: "hi" }));

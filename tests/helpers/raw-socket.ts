@@ -6,6 +6,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { upgradeRequest } from "./raw-http.ts";
+import { ContractViolation, serverTextProblem } from "./socket-contract.ts";
 
 export interface ServerFrame {
   readonly opcode: number;
@@ -22,6 +23,12 @@ export interface RawSocket {
   readonly status: number;
   /** Frames received so far (while reading). */
   readonly frames: ServerFrame[];
+  /**
+   * Text frames that do not match the published socket protocol
+   * (socket-contract.ts); each also fails the next wait. Frames over 64 KiB
+   * are not kept, so not checked.
+   */
+  readonly violations: string[];
   /** Payload bytes of every frame received so far. */
   receivedBytes(): number;
   /** Stops reading: the server's bytes pile up in the kernel, then in the server. */
@@ -153,8 +160,14 @@ export function openRawSocket(port: number, path: string, options: { paused?: bo
       reject(new Error(`no answer to the upgrade of ${path.replace(/access-token=[^&]+/, "access-token=…")}`));
     }, options.timeoutMs ?? 5_000);
 
+    const violations: string[] = [];
+    const decoder = new TextDecoder();
     const onFrames = (chunk: Uint8Array) => {
       for (const frame of reader.push(chunk)) {
+        if (frame.opcode === OPCODE.text && frame.payload.length === frame.length) {
+          const problem = serverTextProblem(decoder.decode(frame.payload));
+          if (problem) violations.push(problem);
+        }
         frames.push(frame);
         payloadBytes += frame.length;
       }
@@ -171,6 +184,12 @@ export function openRawSocket(port: number, path: string, options: { paused?: bo
     const waitUntil = (done: () => boolean, timeoutMs: number, what: string) =>
       new Promise<void>((resolveWait, rejectWait) => {
         const check = () => {
+          if (violations.length > 0) {
+            wake.delete(check);
+            clearTimeout(limit);
+            rejectWait(new ContractViolation(`the service sent ${violations.length} frame(s) outside the protocol; the first: ${violations[0]}`));
+            return;
+          }
           if (!done()) return;
           wake.delete(check);
           clearTimeout(limit);
@@ -200,6 +219,7 @@ export function openRawSocket(port: number, path: string, options: { paused?: bo
         socket,
         status,
         frames,
+        violations,
         receivedBytes: () => payloadBytes,
         pause: () => socket.pause(),
         resume: () => socket.resume(),

@@ -1,4 +1,11 @@
-/** A WebSocket test client that records every event and waits for the ones a test expects. */
+/**
+ * A WebSocket test client that records every event and waits for the ones a
+ * test expects. Every frame received is checked against the published socket
+ * protocol (socket-contract.ts): a frame that does not match fails the test's
+ * next `waitFor`, `close` or `closedWithin`; `send` refuses a message that is
+ * not a valid client message (`sendUnchecked` is for tests of bad input).
+ */
+import { ContractViolation, contractProblem, serverTextProblem } from "./socket-contract.ts";
 
 export interface SocketEvent {
   type: string;
@@ -9,8 +16,13 @@ export interface TestSocket {
   readonly events: SocketEvent[];
   /** Resolves with the first recorded event (from `from` on) that matches, waiting up to `timeoutMs`. */
   waitFor(match: (event: SocketEvent) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<SocketEvent>;
+  /** Sends a valid client message (throws a ContractViolation for anything else). */
   send(value: unknown): void;
+  /** Sends `value` as JSON unchecked: for tests of what the service does with bad input. */
+  sendUnchecked(value: unknown): void;
   sendRaw(text: string): void;
+  /** Frames received that do not match the protocol (each one also fails the next wait or close). */
+  readonly violations: string[];
   /** Closes the socket; rejects when the close does not complete in time (a hang fails fast). */
   close(): Promise<void>;
   /** Settles when the socket closes (never rejects: use `closedWithin` to wait for it). */
@@ -34,8 +46,21 @@ export function openSocket(url: string, options: { protocols?: string[]; headers
     const waiters = new Set<() => void>();
     let resolveClosed!: (value: { code: number; reason: string }) => void;
     const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+    const violations: string[] = [];
+    const failIfViolated = () => {
+      if (violations.length > 0) throw new ContractViolation(`the service sent ${violations.length} frame(s) outside the protocol; the first: ${violations[0]}`);
+    };
     ws.onmessage = (message) => {
-      events.push(JSON.parse(String(message.data)));
+      const text = String(message.data);
+      const problem = serverTextProblem(text);
+      if (problem) violations.push(problem);
+      let event: SocketEvent;
+      try {
+        event = JSON.parse(text);
+      } catch {
+        event = { type: "(not JSON)", text };
+      }
+      events.push(event);
       for (const wake of waiters) wake();
     };
     ws.onclose = (event) => {
@@ -47,9 +72,20 @@ export function openSocket(url: string, options: { protocols?: string[]; headers
       const socket: TestSocket = {
         events,
         closed,
+        violations,
         waitFor(match, { timeoutMs = 5000, from = 0 } = {}) {
           return new Promise((resolveWait, rejectWait) => {
             const check = () => {
+              if (violations.length > 0) {
+                waiters.delete(check);
+                clearTimeout(timer);
+                try {
+                  failIfViolated();
+                } catch (error) {
+                  rejectWait(error);
+                }
+                return;
+              }
               const found = events.slice(from).find(match);
               if (found) {
                 waiters.delete(check);
@@ -65,17 +101,25 @@ export function openSocket(url: string, options: { protocols?: string[]; headers
             check();
           });
         },
-        send: (value) => ws.send(JSON.stringify(value)),
+        send: (value) => {
+          const problem = contractProblem(value, "client");
+          if (problem) throw new ContractViolation(`${problem} (use sendUnchecked for bad input on purpose)`);
+          ws.send(JSON.stringify(value));
+        },
+        sendUnchecked: (value) => ws.send(JSON.stringify(value)),
         sendRaw: (text) => ws.send(text),
         closedWithin: (timeoutMs = 10_000) => {
           let timer: ReturnType<typeof setTimeout> | undefined;
           const late = new Promise<never>((_, fail) => {
             timer = setTimeout(() => fail(new Error(`the socket did not close within ${timeoutMs} ms`)), timeoutMs);
           });
-          return Promise.race([closed, late]).finally(() => clearTimeout(timer));
+          return Promise.race([closed, late]).finally(() => clearTimeout(timer)).then((result) => {
+            failIfViolated();
+            return result;
+          });
         },
         close: async () => {
-          if (ws.readyState === WebSocket.CLOSED) return;
+          if (ws.readyState === WebSocket.CLOSED) return failIfViolated();
           ws.close();
           let timer: ReturnType<typeof setTimeout> | undefined;
           const late = new Promise<never>((_, fail) => {
@@ -86,6 +130,7 @@ export function openSocket(url: string, options: { protocols?: string[]; headers
           } finally {
             clearTimeout(timer);
           }
+          failIfViolated();
         },
       };
       resolve(socket);

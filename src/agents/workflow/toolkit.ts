@@ -19,7 +19,7 @@ import type { AgentToolkit, ToolkitFactory } from "../agent.ts";
 import type { Tool } from "../tool.ts";
 import type { AgentSettings, ReActStep } from "../types.ts";
 import type { OperatorCatalog, OperatorType } from "./catalog.ts";
-import { copilotSystemPrompt, workflowContext } from "./prompt.ts";
+import { copilotSystemPrompt, type SystemPromptOptions, workflowContext } from "./prompt.ts";
 import { workflowTools } from "./tools.ts";
 import { type TexeraWorkflowContent, WorkflowState } from "./workflow-state.ts";
 
@@ -48,13 +48,43 @@ export interface CopilotToolkitOptions {
   readonly conversation?: () => readonly ReActStep[];
 }
 
+/** Prompts kept per catalog: distinct (allowed operator types, enabled tools) pairs, least recently used first out. */
+export const PROMPTS_PER_CATALOG = 64;
+// A catalog never changes once loaded, so its identity is its version; a replaced one takes its prompts with it.
+const prompts = new WeakMap<OperatorCatalog, Map<string, string>>();
+
+/**
+ * The copilot's system prompt for `catalog` and two of an agent's settings,
+ * built once and shared by every agent (and turn: a run loads a fresh
+ * toolkit) with the same ones. It is ~15 KB; rebuilding it delayed each
+ * turn's model request.
+ */
+export function systemPromptFor(catalog: OperatorCatalog, options: SystemPromptOptions): string {
+  const key = JSON.stringify([options.allowedOperatorTypes, options.enabledTools]);
+  let cache = prompts.get(catalog);
+  if (!cache) prompts.set(catalog, (cache = new Map()));
+  let prompt = cache.get(key);
+  if (prompt !== undefined) {
+    // Most recently used last.
+    cache.delete(key);
+  } else {
+    prompt = copilotSystemPrompt(catalog, options);
+    if (cache.size >= PROMPTS_PER_CATALOG) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, prompt);
+  return prompt;
+}
+
+/** How many prompts are kept for `catalog` (tests of the bound). */
+export function cachedPromptCount(catalog: OperatorCatalog): number {
+  return prompts.get(catalog)?.size ?? 0;
+}
+
 /** A copilot toolkit over a fresh, empty workflow. */
 export function copilotToolkit(catalog: OperatorCatalog, options: CopilotToolkitOptions): CopilotToolkit {
   const workflow = new WorkflowState();
   const tools = workflowTools({ catalog, workflow, settings: options.settings });
   const toolNames = tools.map((tool) => tool.name);
-  // The prompt depends only on two settings; rebuild it when they change, not at every model call.
-  let cached: { key: string; prompt: string } | undefined;
 
   return {
     catalog,
@@ -63,11 +93,7 @@ export function copilotToolkit(catalog: OperatorCatalog, options: CopilotToolkit
     systemPrompt(settings) {
       const disabled = new Set(settings.disabledTools);
       const enabledTools = toolNames.filter((name) => !disabled.has(name));
-      const key = JSON.stringify([settings.allowedOperatorTypes, enabledTools]);
-      if (cached?.key !== key) {
-        cached = { key, prompt: copilotSystemPrompt(catalog, { allowedOperatorTypes: settings.allowedOperatorTypes, enabledTools }) };
-      }
-      return cached.prompt;
+      return systemPromptFor(catalog, { allowedOperatorTypes: settings.allowedOperatorTypes, enabledTools });
     },
     context: () => workflowContext(workflow, options.conversation?.() ?? []),
     snapshot: () => workflow.toContent(),
