@@ -59,27 +59,9 @@ if ! "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] < (
   exit 1
 fi
 
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sys' >/dev/null 2>&1; then
-  # Debian's python3 ships venv without ensurepip unless python3-venv is installed.
-  if ! "$python" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-      echo "setup.sh: installing python3-venv with apt-get"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq python3-venv
-    else
-      echo "setup.sh: '$python -m venv' needs ensurepip: install python3-venv (as root: apt-get install -y python3-venv)" >&2
-      exit 1
-    fi
-  fi
-  if [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
-    echo "setup.sh: $venv exists and is not a venv; not touching it (set LITELLM_VENV)" >&2
-    exit 1
-  fi
-  rm -rf "$venv"  # a broken venv (or an empty directory)
-  echo "setup.sh: creating venv $venv"
-  "$python" -m venv "$venv"
-fi
+# shellcheck source=../lib/python-venv.sh
+. "$here/../lib/python-venv.sh"
+ensure_venv "$venv" "$python" LITELLM_VENV
 
 echo "setup.sh: installing litellm[proxy]==$LITELLM_PIN prisma==$PRISMA_PIN into $venv"
 PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \

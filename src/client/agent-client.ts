@@ -103,7 +103,7 @@ export class AgentClient {
   // --- REST ----------------------------------------------------------------
 
   /** `GET /healthcheck`. */
-  health(): Promise<{ status: string; timestamp: string }> {
+  health(): Promise<{ status: "ok"; timestamp: string }> {
     return this.#request("GET", "/healthcheck");
   }
 

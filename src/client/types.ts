@@ -78,6 +78,16 @@ export interface ModelEntry {
     supportsFunctionCalling?: boolean;
     supportsParallelFunctionCalling?: boolean;
     supportsVision?: boolean;
+    /** USD per input token. */
+    inputCostPerToken?: number;
+    /** USD per output token. */
+    outputCostPerToken?: number;
+    /** USD per input token read from the provider's prompt cache. */
+    cacheReadInputTokenCost?: number;
+    /** USD per reasoning token, when priced apart. */
+    outputCostPerReasoningToken?: number;
+    /** Input size (tokens) from which other prices apply: a call past it has no known cost. */
+    tieredPriceFromTokens?: number;
   };
   [key: string]: unknown;
 }
@@ -87,6 +97,8 @@ export interface ModelList {
   data: ModelEntry[];
   /** Set when the list came back but the details could not be fetched. */
   details_error?: string;
+  /** The stable code of why the details are missing. */
+  details_error_code?: string;
   [key: string]: unknown;
 }
 

@@ -17,6 +17,7 @@ import { type Metrics, NO_METRICS } from "../observability/metrics-api.ts";
 import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/tracing.ts";
 import { HttpError, isTooLarge } from "./errors.ts";
 import type { RateLimiter } from "./rate-limit.ts";
+import { openApiHandler } from "./openapi-route.ts";
 import { empty, errorResponse, forbidden, json, unauthorized } from "./responses.ts";
 
 /** The caller of a socket, fixed when it opens. */
@@ -148,6 +149,9 @@ export function createApp(deps: AppDeps): App {
   });
 
   router.get(`${prefix}/healthcheck`, () => json({ status: "ok", timestamp: new Date(now()).toISOString() }));
+  // Open, like the healthcheck: a client reads the contract before it has a token.
+  const openApi = openApiHandler(prefix);
+  router.get(`${prefix}/openapi.json`, (request: IRequest) => openApi(request as unknown as Request));
 
   // The socket authenticates before the upgrade, by a Sec-WebSocket-Protocol
   // token entry (socket-auth.ts), `?access-token=` (the reference frontend)
@@ -170,8 +174,11 @@ export function createApp(deps: AppDeps): App {
     const hooks = await deps.reactSocket?.(request.params.id ?? "", { user: result.user, exp: result.exp, origin }, query);
     if (!hooks) return errorResponse(404, "Agent not found", undefined, "agent_not_found");
     (request as AuthedRequest).user = result.user;
-    // crossws reads the hooks off the response and performs the upgrade.
-    return Object.assign(new Response(null, { status: 426 }), { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
+    // crossws reads the hooks off the response and performs the upgrade. A request that only
+    // looks like one (`Upgrade: websocket` without `Connection: upgrade`, which every runtime
+    // serves as plain HTTP) is sent this response as it is: a 426 that says so, not an empty one.
+    const upgrade = errorResponse(426, "This endpoint only accepts WebSocket upgrades", { upgrade: "websocket" });
+    return Object.assign(upgrade, { crossws: selected ? selectingProtocol(hooks, selected) : hooks });
   });
 
   const guard = (request: IRequest) => {

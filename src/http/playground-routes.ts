@@ -69,7 +69,8 @@ const ASSETS = {
 
 type AssetName = keyof typeof ASSETS;
 
-const devTokenSchema = z.strictObject({
+/** The body of `POST /dev/token`. */
+export const devTokenSchema = z.strictObject({
   uid: z.number().int().min(1).max(2_147_483_647).optional(),
   name: z.string().trim().min(1, "must not be empty").max(100).optional(),
   email: z.string().trim().min(3).max(200).optional(),

@@ -1,6 +1,6 @@
 /**
  * The app of a service that listens before its agent side is loaded: the
- * healthcheck (liveness) and the gateway check answer from the front app at
+ * healthcheck (liveness), the OpenAPI document and the gateway check answer from the front app at
  * once; `/api/readyz` says 503 "starting" until the rest is there; any other
  * request waits for the rest and is answered by it. Once loaded, the full
  * app answers everything (it has the healthcheck and the check too).
@@ -19,7 +19,8 @@ export function stagedApp(front: App, rest: Promise<App>, apiPrefix: string): Ap
   let loaded: App | undefined;
   let failed = false;
   rest.then((app) => (loaded = app), () => (failed = true));
-  const frontPaths = new Set([`${apiPrefix}/healthcheck`]);
+  // The document needs nothing of the agent side either (it is built from schemas on first request).
+  const frontPaths = new Set([`${apiPrefix}/healthcheck`, `${apiPrefix}/openapi.json`]);
   const readyz = `${apiPrefix}/readyz`;
   return {
     ...(front.gatewayCheck ? { gatewayCheck: front.gatewayCheck } : {}),

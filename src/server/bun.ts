@@ -20,6 +20,7 @@ import bunAdapter from "crossws/adapters/bun";
 import type { App } from "../http/app.ts";
 import {
   displayUrl,
+  handshakeProblem,
   isUpgrade,
   resolveHooks,
   type RunningServer,
@@ -64,7 +65,9 @@ export function serve(app: App, options: ServeOptions): Promise<RunningServer> {
     // 413, by Content-Length and while reading; Bun's default stays the backstop.
     fetch: (request, server) => {
       if (!accepting) return shuttingDown();
-      if (isUpgrade(request)) return ws.handleUpgrade(request, server as never);
+      // What is no handshake (server.upgrade would answer it with a bare 500) is served as
+      // plain HTTP, as Node and Deno serve a request without Connection: Upgrade.
+      if (isUpgrade(request) && handshakeProblem(request.headers) === undefined) return ws.handleUpgrade(request, server as never);
       return app.fetch(request);
     },
     // app.fetch catches its own errors; this is the last line, never a stack trace.

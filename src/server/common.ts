@@ -71,6 +71,27 @@ export async function resolveHooks(app: App, request: Request): Promise<Partial<
 
 export const isUpgrade = (request: Request): boolean => request.headers.get("upgrade")?.toLowerCase() === "websocket";
 
+/**
+ * Why a request that asks for a WebSocket upgrade is no handshake the runtime
+ * can complete (RFC 6455 4.1), or undefined when it is one. Checked before the
+ * runtime's own upgrade, which would answer such a request with a bare text
+ * 400 (`ws`, on Node and Deno) or 500 (`Bun`'s `server.upgrade`) instead of an
+ * `{error, code}` the API documents.
+ */
+export function handshakeProblem(headers: { get(name: string): string | null }): string | undefined {
+  if (!/(?:^|,)\s*upgrade\s*(?:,|$)/i.test(headers.get("connection") ?? "")) return "Connection: Upgrade is missing";
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(headers.get("sec-websocket-key")?.trim() ?? "")) return "Sec-WebSocket-Key is missing or invalid";
+  const version = headers.get("sec-websocket-version")?.trim();
+  if (version !== "13" && version !== "8") return "Sec-WebSocket-Version must be 13";
+  return undefined;
+}
+
+/** The answer to an upgrade request that is no handshake (see {@link handshakeProblem}). */
+export function badHandshake(problem: string): { status: 400; headers: Record<string, string>; body: string } {
+  const body = JSON.stringify({ error: `Not a WebSocket handshake: ${problem}`, code: "invalid_request" });
+  return { status: 400, headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": String(new TextEncoder().encode(body).byteLength) }, body };
+}
+
 /** The URL to print for a listen address (a wildcard host shows as loopback). */
 export function displayUrl(host: string, port: number): string {
   const shown = host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host;

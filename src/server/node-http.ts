@@ -28,7 +28,7 @@ import { _nodeAdapter } from "crossws/adapters/node";
 import { NodeRequest, serve as srvxServe } from "srvx/node";
 import { DENIED_ON_FAILURE } from "../authorize.ts";
 import type { App } from "../http/app.ts";
-import { displayUrl, resolveHooks, type RunningServer, type ServeOptions, shuttingDown, socketOptions } from "./common.ts";
+import { badHandshake, displayUrl, handshakeProblem, resolveHooks, type RunningServer, type ServeOptions, shuttingDown, socketOptions } from "./common.ts";
 
 export async function serveNodeHttp(app: App, options: ServeOptions): Promise<RunningServer> {
   let accepting = true;
@@ -53,6 +53,13 @@ export async function serveNodeHttp(app: App, options: ServeOptions): Promise<Ru
   const node = server.node!;
   const httpServer = node.server as HttpServer;
   httpServer.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const problem = handshakeProblem({ get: (name) => [req.headers[name]].flat()[0] ?? null });
+    if (problem !== undefined) {
+      const answer = badHandshake(problem);
+      const head = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+      socket.end(`HTTP/1.1 400 Bad Request\r\n${head}connection: close\r\n\r\n${answer.body}`);
+      return;
+    }
     void ws.handleUpgrade(req, socket, head, new NodeRequest({ req, upgrade: { socket, head } } as never) as unknown as Request);
   });
 

@@ -10,7 +10,8 @@ import { isDay } from "./totals.ts";
 import type { AgentUsage, UserUsage } from "./types.ts";
 
 const count = z.number().int().nonnegative();
-const day = z.string().refine(isDay, "must be a UTC day, YYYY-MM-DD");
+// The pattern is what the OpenAPI document can say; the refinement rejects days that do not exist (2026-02-30).
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC day, YYYY-MM-DD").refine(isDay, "must be a UTC day, YYYY-MM-DD");
 
 const totalsShape = {
   inputTokens: count.describe("Prompt tokens, cached ones included"),

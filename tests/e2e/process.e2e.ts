@@ -25,6 +25,7 @@ import process from "node:process";
 import type { ReActStep } from "../../src/agents/types.ts";
 import { commandFor, freePort, type Runtime, RUNTIMES } from "../../scripts/bench/lib.ts";
 import { startScriptedLLM } from "../fixtures/scripted-llm.ts";
+import { checkContractOf, forgetContractOrigin } from "../helpers/contract.ts";
 import { rawRequest, statusOf } from "../helpers/raw-http.ts";
 import { bearer, mintToken, TEST_SECRET } from "../helpers/tokens.ts";
 import { openSocket } from "../helpers/socket.ts";
@@ -81,6 +82,9 @@ async function startProcess(runtime: Runtime, env: Record<string, string>): Prom
     if (i > 400) throw new Error(`the service did not start: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // Every answer the test receives is checked against the OpenAPI document (helpers/contract.ts).
+  checkContractOf(url, env.API_PREFIX ?? "/api");
+  void exited.then(() => forgetContractOrigin(url));
   return { url, child, output: () => output, exited };
 }
 

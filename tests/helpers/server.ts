@@ -3,6 +3,7 @@ import { TokenVerifier } from "../../src/auth.ts";
 import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
 import { type RunningServer, startServer } from "../../src/server/index.ts";
+import { checkContractOf, forgetContractOrigin } from "./contract.ts";
 import { TEST_SECRET } from "./tokens.ts";
 
 export interface TestServer extends RunningServer {
@@ -35,9 +36,12 @@ export async function withServer(options: TestAppOptions, run: (server: TestServ
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     ...(websockets === undefined ? {} : { websockets }),
   });
+  // Every answer the test receives is checked against the OpenAPI document (contract.ts).
+  checkContractOf(server.url, deps.apiPrefix ?? "/api");
   try {
     await run({ ...server, logs, wsUrl: server.url.replace(/^http/, "ws") });
   } finally {
+    forgetContractOrigin(server.url);
     await server.close(true);
   }
 }

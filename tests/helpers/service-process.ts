@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { commandFor, freePort, type Runtime } from "../../scripts/bench/lib.ts";
+import { checkContractOf, forgetContractOrigin } from "./contract.ts";
 import { TEST_SECRET } from "./tokens.ts";
 
 export const PROCESS_MASTER_KEY = "sk-process-test-master-key-55aa";
@@ -53,6 +54,9 @@ export async function startServiceProcess(runtime: Runtime, env: Record<string, 
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // Every answer the test receives is checked against the OpenAPI document (contract.ts).
+  checkContractOf(url, env.API_PREFIX ?? "/api");
+  void exited.then(() => forgetContractOrigin(url));
   return {
     runtime,
     url,

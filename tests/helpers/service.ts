@@ -16,6 +16,7 @@ import type { AgentStore } from "../../src/store/agent-store.ts";
 import type { Telemetry } from "../../src/observability/run-telemetry.ts";
 import { MemoryAgentStore } from "../../src/store/memory-store.ts";
 import { type ScriptedLLM, type ScriptedLLMOptions, startScriptedLLM } from "../fixtures/scripted-llm.ts";
+import { checkContractOf, forgetContractOrigin } from "./contract.ts";
 import { TEST_SECRET } from "./tokens.ts";
 
 export const MASTER_KEY = "sk-test-master-key-7a1c9e";
@@ -95,6 +96,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.socketIdleSeconds ? { socketIdleSeconds: options.socketIdleSeconds } : {}),
     ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
   });
+  // Every answer the test receives is checked against the OpenAPI document (contract.ts).
+  checkContractOf(server.url, "/api");
   return { ...service, url: server.url, wsUrl: server.url.replace(/^http/, "ws"), server, upstream, logs };
 }
 
@@ -108,6 +111,7 @@ export async function stopTestService(service: TestService, options: { keepUpstr
   if (options.keepStore) await service.store.flush();
   else await service.store.close();
   await service.server.close(true);
+  forgetContractOrigin(service.url);
   if (!options.keepUpstream) await service.upstream.close();
 }
 
