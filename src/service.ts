@@ -44,6 +44,8 @@ export interface ServiceDeps {
   readonly initSteps?: number;
   /** SOCKET_MAX_BUFFER_BYTES: unsent bytes past which a socket is closed rather than sent more. */
   readonly socketMaxBufferBytes?: number;
+  /** SOCKET_WINDOW_BYTES: the most of a conversation `init` and `headChange` carry. */
+  readonly socketWindowBytes?: number;
   /** More routes (deployer extensions, test probes); installed before `/agents/:id` so fixed paths win. */
   readonly extraRoutes?: readonly RouteInstaller[];
   /** Metrics and traces; default: off. */
@@ -79,6 +81,7 @@ export function createService(deps: ServiceDeps): Service {
     ...(deps.replicaId ? { replicaId: deps.replicaId } : {}),
     ...(deps.leaseMs ? { leaseMs: deps.leaseMs } : {}),
     ...(deps.limits ? { limits: deps.limits } : {}),
+    ...(deps.socketWindowBytes ? { windowBytes: deps.socketWindowBytes } : {}),
   });
   registry.start();
   const sockets = new SocketSet();

@@ -103,6 +103,7 @@ export async function startAgents(config: Config, verifier: TokenVerifier, logge
       },
     },
     socketMaxBufferBytes: config.sockets.maxBufferBytes,
+    socketWindowBytes: config.sockets.windowBytes,
     toolkits: copilotToolkitFactory(catalog),
     // The published contract (AsyncAPI document, API reference page): open, not under /agents.
     extraRoutes: [playgroundRoutes(playgroundOptions(config, logger)), docsRoutes({ logger: logger.child({ component: "docs" }) })],

@@ -149,10 +149,10 @@ describe("defaults", () => {
   });
 
   test("the socket bounds: defaults, both ends of their ranges, and out-of-range values refused naming the variable", () => {
-    assert.deepEqual({ ...loadConfig({}, fakeIo()).sockets }, { idleSeconds: 60, maxBufferBytes: 4_194_304 });
-    for (const [idle, buffer] of [["5", "65536"], ["960", "1073741824"], [" 30 ", "1048576"]]) {
-      const config = loadConfig({ SOCKET_IDLE_SECONDS: idle, SOCKET_MAX_BUFFER_BYTES: buffer }, fakeIo());
-      assert.deepEqual({ ...config.sockets }, { idleSeconds: Number(idle), maxBufferBytes: Number(buffer) });
+    assert.deepEqual({ ...loadConfig({}, fakeIo()).sockets }, { idleSeconds: 60, maxBufferBytes: 4_194_304, windowBytes: 262_144 });
+    for (const [idle, buffer, window] of [["5", "65536", "16384"], ["960", "1073741824", "268435456"], [" 30 ", "1048576", "1048576"]]) {
+      const config = loadConfig({ SOCKET_IDLE_SECONDS: idle, SOCKET_MAX_BUFFER_BYTES: buffer, SOCKET_WINDOW_BYTES: window }, fakeIo());
+      assert.deepEqual({ ...config.sockets }, { idleSeconds: Number(idle), maxBufferBytes: Number(buffer), windowBytes: Number(window) });
     }
     for (const [name, value] of [
       ["SOCKET_IDLE_SECONDS", "4"],
@@ -161,6 +161,8 @@ describe("defaults", () => {
       ["SOCKET_MAX_BUFFER_BYTES", "65535"],
       ["SOCKET_MAX_BUFFER_BYTES", "4MiB"],
       ["SOCKET_MAX_BUFFER_BYTES", "1073741825"],
+      ["SOCKET_WINDOW_BYTES", "16383"],
+      ["SOCKET_WINDOW_BYTES", "268435457"],
     ]) {
       const error = configError(() => loadConfig({ [name!]: value }, fakeIo()));
       assert.ok(error.message.startsWith(`${name} must be`), error.message);

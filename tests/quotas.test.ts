@@ -239,4 +239,53 @@ describe("the window a socket starts from", () => {
       await again.close();
     });
   });
+
+  test("init and a checkout's headChange carry at most SOCKET_WINDOW_BYTES of the conversation (the latest step always), and say there are more", async () => {
+    await withService({ toolkits, socketWindowBytes: 16_384 }, async (service) => {
+      const id = await createAgent(service);
+      const socket = await socketFor(service, id);
+      await socket.waitFor((e) => e.type === "init");
+      // Four answers of 6,000 characters: 8 steps, about 24 KB of JSON, over the 16 KiB window.
+      for (let i = 0; i < 4; i++) {
+        service.upstream.enqueue({ kind: "text", text: String(i).repeat(6_000) });
+        await converse(socket, `m${i}`);
+      }
+      const all = (await api(service, "GET", `/api/agents/${id}/react-steps`, alice)).body.steps as ReActStep[];
+      assert.equal(all.length, 8);
+      await socket.close();
+
+      const again = await socketFor(service, id);
+      const init = await again.waitFor((e) => e.type === "init");
+      const window = init.steps as ReActStep[];
+      assert.ok(window.length >= 1 && window.length < all.length, `init carried ${window.length} of ${all.length} steps`);
+      assert.ok(JSON.stringify(window).length <= 16_384, `init carried ${JSON.stringify(window).length} bytes of steps`);
+      assert.deepEqual(window.map((s) => s.id), all.slice(-window.length).map((s) => s.id), "the latest steps");
+      assert.equal(init.more, true);
+
+      const from = again.events.length;
+      const headId = all.at(-1)!.id;
+      assert.equal((await api(service, "POST", `/api/agents/${id}/checkout`, alice, { stepId: headId })).status, 200);
+      const change = await again.waitFor((e) => e.type === "headChange", { from });
+      assert.deepEqual((change.steps as ReActStep[]).map((s) => s.id), window.map((s) => s.id));
+      assert.equal(change.more, true);
+      await again.close();
+    });
+  });
+
+  test("a window of one step when the latest alone is over SOCKET_WINDOW_BYTES", async () => {
+    await withService({ toolkits, socketWindowBytes: 16_384 }, async (service) => {
+      const id = await createAgent(service);
+      const socket = await socketFor(service, id);
+      await socket.waitFor((e) => e.type === "init");
+      service.upstream.enqueue({ kind: "text", text: "x".repeat(20_000) });
+      await converse(socket, "m");
+      await socket.close();
+      const again = await socketFor(service, id);
+      const init = await again.waitFor((e) => e.type === "init");
+      assert.equal((init.steps as ReActStep[]).length, 1);
+      assert.equal((init.steps as ReActStep[])[0]!.content, "x".repeat(20_000));
+      assert.equal(init.more, true);
+      await again.close();
+    });
+  });
 });

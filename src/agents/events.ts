@@ -29,7 +29,7 @@ export type AgentEvent =
   | { type: "complete"; state: AgentState; usage?: UsageTotals }
   /** `resetsAt` and `retryAfterMs` come with `quota_exceeded` (a daily limit) when known. */
   | { type: "error"; error: string; code: ErrorCode; resetsAt?: string; retryAfterMs?: number }
-  | { type: "headChange"; headId: string | null; steps: ReActStep[]; workflowContent?: unknown }
+  | { type: "headChange"; headId: string | null; steps: ReActStep[]; more?: boolean; workflowContent?: unknown }
   | { type: "agent"; agent: AgentInfo };
 
 /** An event with its place in the agent's sequence (per agent, increasing, no gaps). */

@@ -30,6 +30,7 @@ import { newId, type RunLimits, type RunStop, type RunOutcome, runTurn } from ".
 import { bound, type Limits } from "../config/limits.ts";
 import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
+import { DEFAULT_WINDOW_BYTES, latestWithin } from "./window.ts";
 import type { AgentMeta, ReActStep, StoredAgent } from "./types.ts";
 
 export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
@@ -57,6 +58,8 @@ export interface RegistryDeps {
   readonly limits?: RegistryLimits;
   /** Run, model and tool metrics and spans; default: off. */
   readonly telemetry?: Telemetry;
+  /** SOCKET_WINDOW_BYTES: the most of a conversation `init` and `headChange` carry (agents/window.ts). */
+  readonly windowBytes?: number;
 }
 
 /** A turn refused because the user reached a daily limit: which, and when it resets. */
@@ -95,6 +98,7 @@ export class AgentRegistry {
   /** The platform's daily limits per user, on the store's totals. */
   readonly limiter: DailyLimiter;
   readonly #deps: RegistryDeps;
+  readonly #windowBytes: number;
   readonly #store: AgentStore;
   readonly #bus: EventBus;
   readonly #now: () => number;
@@ -113,6 +117,7 @@ export class AgentRegistry {
     this.#now = deps.now ?? Date.now;
     this.replicaId = deps.replicaId ?? newId("replica");
     this.leaseMs = deps.leaseMs ?? 15_000;
+    this.#windowBytes = deps.windowBytes ?? DEFAULT_WINDOW_BYTES;
     this.limiter = new DailyLimiter((query) => deps.store.dailyUsage(query), deps.limits?.daily ?? {}, this.#now);
     this.#leases = new LeaseKeeper({
       store: deps.store,
@@ -168,9 +173,9 @@ export class AgentRegistry {
     const seq = await this.#bus.lastSeq(agentId);
     const agent = await this.#store.getAgent(agentId);
     if (!agent) return undefined;
-    const steps = agent.headId === null ? [] : await this.#store.path(agentId, { limit: limit + 1 });
-    const more = steps.length > limit;
-    return { agent, steps: more ? steps.slice(1) : steps, more, seq };
+    const path = agent.headId === null ? [] : await this.#store.path(agentId, { limit: limit + 1 });
+    const window = latestWithin(path.length > limit ? path.slice(1) : path, this.#windowBytes);
+    return { agent, steps: window.steps, more: path.length > limit || window.cut, seq };
   }
 
   steps(agent: StoredAgent): Promise<ReActStep[]> {
@@ -256,9 +261,11 @@ export class AgentRegistry {
   async checkout(agent: StoredAgent, stepId: string, window: number): Promise<"ok" | "busy" | "missing" | "unknown_step"> {
     const result = await this.#store.moveHead(agent.id, { stepId });
     if (result !== "ok") return result;
-    const path = await this.#store.path(agent.id, { headId: stepId, limit: window });
+    const read = await this.#store.path(agent.id, { headId: stepId, limit: window + 1 });
+    const path = read.length > window ? read.slice(1) : read;
     const loaded = new LoadedAgent(metaOf(agent), path, this.#deps.toolkits);
-    await this.#publish(agent.id, { type: "headChange", headId: stepId, steps: path, ...workflowOf(loaded) });
+    const sent = latestWithin(path, this.#windowBytes);
+    await this.#publish(agent.id, { type: "headChange", headId: stepId, steps: sent.steps, more: read.length > window || sent.cut, ...workflowOf(loaded) });
     return "ok";
   }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DEFAULT_WINDOW_BYTES } from "../agents/window.ts";
 
 /** The socket part of the service's Config. */
 export interface SocketConfig {
@@ -23,14 +24,22 @@ export interface SocketConfig {
    * the events come.
    */
   readonly maxBufferBytes: number;
+  /**
+   * `SOCKET_WINDOW_BYTES` (256 KiB): the most of a conversation, in bytes of
+   * JSON, that `init` and a checkout's `headChange` carry (the latest steps;
+   * the latest one always). Older steps are paged over REST. With a step
+   * count alone, every socket opened on a long conversation cost its size.
+   */
+  readonly windowBytes: number;
 }
 
-export const DEFAULT_SOCKET_CONFIG: SocketConfig = Object.freeze({ idleSeconds: 60, maxBufferBytes: 4 * 1024 * 1024 });
+export const DEFAULT_SOCKET_CONFIG: SocketConfig = Object.freeze({ idleSeconds: 60, maxBufferBytes: 4 * 1024 * 1024, windowBytes: DEFAULT_WINDOW_BYTES });
 
 /** The bounds of each setting; the idle time's upper bound is Bun's (uWebSockets' 960 s). */
 const BOUNDS = {
   SOCKET_IDLE_SECONDS: [5, 960, "an integer number of seconds between 5 and 960"],
   SOCKET_MAX_BUFFER_BYTES: [65_536, 1_073_741_824, "an integer number of bytes between 65536 (64 KiB) and 1073741824 (1 GiB)"],
+  SOCKET_WINDOW_BYTES: [16_384, 268_435_456, "an integer number of bytes between 16384 (16 KiB) and 268435456 (256 MiB)"],
 } as const;
 
 /** The socket settings from the environment, or a one-line problem naming the variable. */
@@ -46,5 +55,7 @@ export function parseSocketConfig(get: (name: string) => string | undefined): So
   if (typeof idleSeconds === "string") return idleSeconds;
   const maxBufferBytes = read("SOCKET_MAX_BUFFER_BYTES", DEFAULT_SOCKET_CONFIG.maxBufferBytes);
   if (typeof maxBufferBytes === "string") return maxBufferBytes;
-  return { idleSeconds, maxBufferBytes };
+  const windowBytes = read("SOCKET_WINDOW_BYTES", DEFAULT_SOCKET_CONFIG.windowBytes);
+  if (typeof windowBytes === "string") return windowBytes;
+  return { idleSeconds, maxBufferBytes, windowBytes };
 }

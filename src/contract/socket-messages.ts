@@ -184,6 +184,7 @@ export const headChangeEventSchema = z.object({
   type: z.literal("headChange"),
   headId: z.string().nullable(),
   steps: z.array(reactStepSchema),
+  more: z.boolean().optional().describe("Older steps exist before the first of `steps` (the window is bounded in steps and in bytes; GET /api/agents/{id}/conversation?before=<id>)."),
   workflowContent: z.unknown().optional(),
 });
 export const agentEventSchema = z.object({ type: z.literal("agent"), agent: agentInfoSchema });
@@ -228,7 +229,7 @@ export const SERVER_FRAMES = {
     steps: z.array(reactStepSchema),
     headId: z.string().nullable(),
     seq,
-    more: z.boolean().optional().describe("Present when it stands for `init`."),
+    more: z.boolean().optional().describe("Older steps exist before the first of `steps` (as in `init` and `headChange`)."),
   }).register(socketSchemas, {
     id: "SnapshotFrame",
     description: "With `?protocol=2` only: the newer reference's name for `init` and for `headChange`.",

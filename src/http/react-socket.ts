@@ -116,7 +116,7 @@ function frameOf(entry: SeqEvent, newerNames: boolean): Frame {
   const { event, seq } = entry;
   if (!newerNames) return { ...event, seq };
   if (event.type === "state") return { type: "status", state: event.state, seq };
-  if (event.type === "headChange") return { type: "snapshot", headId: event.headId, steps: event.steps, seq };
+  if (event.type === "headChange") return { type: "snapshot", headId: event.headId, steps: event.steps, ...(event.more === undefined ? {} : { more: event.more }), seq };
   return { ...event, seq };
 }
 

@@ -339,7 +339,7 @@ function selectAgent(agentId: string | undefined): void {
   // A checkout (from this tab or another) or a clear: the conversation, the workflow and the tree follow.
   current.on("headChange", (event) => {
     steps = event.steps;
-    earlier = false;
+    earlier = event.more === true;
     headId = event.headId;
     if (event.headId === null) allSteps = [];
     renderSteps();

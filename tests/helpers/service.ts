@@ -56,6 +56,8 @@ export interface TestServiceOptions {
   /** SOCKET_IDLE_SECONDS and SOCKET_MAX_BUFFER_BYTES. */
   socketIdleSeconds?: number;
   socketMaxBufferBytes?: number;
+  /** SOCKET_WINDOW_BYTES. */
+  socketWindowBytes?: number;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -83,6 +85,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     ...(options.now ? { now: options.now } : {}),
     ...(options.initSteps ? { initSteps: options.initSteps } : {}),
     ...(options.socketMaxBufferBytes ? { socketMaxBufferBytes: options.socketMaxBufferBytes } : {}),
+    ...(options.socketWindowBytes ? { socketWindowBytes: options.socketWindowBytes } : {}),
     toolkits: options.toolkits ?? (() => basicToolkit()),
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),

@@ -740,7 +740,7 @@ function selectAgent(agentId) {
   });
   current.on("headChange", (event) => {
     steps = event.steps;
-    earlier = false;
+    earlier = event.more === true;
     headId = event.headId;
     if (event.headId === null) allSteps = [];
     renderSteps();
