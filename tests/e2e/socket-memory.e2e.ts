@@ -52,6 +52,9 @@ async function withProcess(runtime: Runtime, body: (service: ServiceProcess, llm
       LITELLM_BASE_URL: llm.url,
       LOG_LEVEL: "warn",
       MAX_SOCKETS_PER_USER: String(CLIENTS + 16),
+      // Each event carries the whole ~1 MB conversation, as a larger window
+      // allows: what is measured is the buffer bound, not the window's.
+      SOCKET_WINDOW_BYTES: String(4 * 1024 * 1024),
     });
     try {
       await body(service, llm);
