@@ -9,6 +9,7 @@
  */
 import type { Hooks } from "crossws";
 import type { Logger } from "../log.ts";
+import { addHeader } from "../http/responses.ts";
 import type { Metrics } from "./metrics-api.ts";
 import { REQUEST_ID_HEADER, requestIdFrom } from "./request-id.ts";
 import type { RequestOrigin, Tracing } from "./tracing.ts";
@@ -74,7 +75,7 @@ export class HttpObserver {
       });
     }
     try {
-      response.headers.set(REQUEST_ID_HEADER, observed.requestId);
+      addHeader(response, REQUEST_ID_HEADER, observed.requestId);
     } catch {
       // A response with immutable headers (none of ours): it goes without.
     }
