@@ -30,6 +30,7 @@ import type { AgentEvent, LoadedAgent } from "./agent.ts";
 import { DeltaCoalescer } from "./delta-coalescer.ts";
 import { runTool, toChatTool, type Tool } from "./tool.ts";
 import type { ReActStep, ToolCallRecord, ToolResultRecord } from "./types.ts";
+import { randomUuid } from "../ids.ts";
 
 /** What a run needs from the service around it. */
 export interface RunContext {
@@ -136,7 +137,7 @@ export function buildMessages(agent: LoadedAgent): ChatMessage[] {
   return messages;
 }
 
-export const newId = (prefix: string) => `${prefix}-${crypto.randomUUID()}`;
+export const newId = (prefix: string) => [prefix, randomUuid()].join("-");
 
 /** A failure that ends the run, with what the user sees. */
 interface RunFailure {

@@ -32,6 +32,7 @@ import { RunWriter } from "./run-writer.ts";
 import { applySettings, defaultSettings, type SettingsPatch } from "./settings.ts";
 import { DEFAULT_WINDOW_BYTES, latestWithin } from "./window.ts";
 import type { AgentMeta, ReActStep, StoredAgent } from "./types.ts";
+import { randomUuid } from "../ids.ts";
 
 export const isAdmin = (user: JwtUser) => user.role === "ADMIN";
 
@@ -209,7 +210,7 @@ export class AgentRegistry {
     // one millisecond on this replica still list in the order they were made.
     this.#lastCreatedMs = Math.max(this.#now(), this.#lastCreatedMs + 1);
     const meta: AgentMeta = {
-      id: crypto.randomUUID(),
+      id: randomUuid(),
       ownerUid: owner.uid,
       ownerName: owner.name,
       name: fields.name ?? "Bob",

@@ -33,6 +33,7 @@ import { NO_TRACING, type RequestOrigin, type Tracing } from "../observability/t
 import { StoreUnavailableError } from "../store/agent-store.ts";
 import type { ReactSocketProvider, SocketCaller } from "./app.ts";
 import { closeIfBacklogged } from "./socket-backlog.ts";
+import { randomUuid } from "../ids.ts";
 
 /** Close code sent when the socket's token expires; the client reconnects with a fresh token. */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
@@ -140,7 +141,7 @@ export function reactSocketProvider(deps: ReactSocketDeps, sockets = new SocketS
     /** Events that arrived before the socket caught up (init or replay); sent after it. */
     let waiting: SeqEvent[] | undefined = [];
     const budget = new FrameBudget();
-    const socketId = crypto.randomUUID();
+    const socketId = randomUuid();
     /** Whether this socket is counted against its owner's open sockets. */
     let counted = false;
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { randomUuid } from "../ids.ts";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
@@ -13,5 +14,5 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._~:/+=@-]{1,128}$/;
 
 /** The request's id: the one it sent if sane, else a fresh one. */
 export function requestIdFrom(sent: string | null | undefined): string {
-  return sent && SANE_REQUEST_ID.test(sent) ? sent : crypto.randomUUID();
+  return sent && SANE_REQUEST_ID.test(sent) ? sent : randomUuid();
 }
