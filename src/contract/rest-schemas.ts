@@ -15,6 +15,16 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../error-codes.ts";
 import { agentUsageSchema, userUsageSchema } from "../usage/schemas.ts";
+import {
+  agentInfoSchema,
+  agentSettingsSchema,
+  agentStateSchema,
+  reactStepSchema,
+  stepCostSchema,
+  stepUsageSchema,
+  toolCallRecordSchema,
+  toolResultRecordSchema,
+} from "./socket-messages.ts";
 
 const count = z.number().int().nonnegative();
 const uid = z.number().int().positive();
@@ -31,59 +41,8 @@ export const readySchema = z.strictObject({ status: z.literal("ready"), store: z
 export const callerSchema = z.strictObject({ uid, name: z.string(), email: z.string(), role: z.string() });
 export const whoamiSchema = z.strictObject({ user: callerSchema });
 
-export const agentStateSchema = z.enum(["AVAILABLE", "GENERATING", "STOPPING", "UNAVAILABLE"]);
-
-export const agentSettingsSchema = z.strictObject({
-  maxOperatorResultCharLimit: count,
-  maxOperatorResultCellCharLimit: count,
-  operatorResultSerializationMode: z.literal("tsv"),
-  toolTimeoutSeconds: count,
-  executionTimeoutMinutes: count,
-  disabledTools: z.array(z.string()),
-  maxSteps: count,
-  allowedOperatorTypes: z.array(z.string()),
-});
-
-export const agentInfoSchema = z.strictObject({
-  id: z.string(),
-  name: z.string(),
-  modelType: z.string(),
-  state: agentStateSchema,
-  createdAt: z.iso.datetime(),
-  owner: z.strictObject({ uid, name: z.string() }),
-  settings: agentSettingsSchema,
-});
-
-export const stepUsageSchema = z.strictObject({ inputTokens: count, outputTokens: count, totalTokens: count, cachedInputTokens: count.optional() });
-export const stepCostSchema = z.strictObject({ usd: z.number().nonnegative(), source: z.enum(["litellm", "model_prices"]) });
-export const toolCallRecordSchema = z.strictObject({ toolName: z.string(), toolCallId: z.string(), input: z.unknown() });
-export const toolResultRecordSchema = z.strictObject({ toolCallId: z.string(), output: z.string(), isError: z.boolean().optional() });
-
-export const reactStepSchema = z.strictObject({
-  id: z.string(),
-  parentId: z.string().optional(),
-  messageId: z.string(),
-  stepId: count,
-  timestamp: z.number().describe("Milliseconds since the epoch"),
-  role: z.enum(["user", "agent"]),
-  content: z.string(),
-  isBegin: z.boolean(),
-  isEnd: z.boolean(),
-  toolCalls: z.array(toolCallRecordSchema).optional(),
-  toolResults: z.array(toolResultRecordSchema).optional(),
-  usage: stepUsageSchema.optional(),
-  cost: stepCostSchema.optional(),
-  model: z.string().optional(),
-  requestId: z.string().optional(),
-  messageSource: z.enum(["chat", "feedback"]).optional(),
-  stopped: z.boolean().optional(),
-  interrupted: z.boolean().optional(),
-  error: z.string().optional(),
-  errorCode: z.string().optional(),
-  retryAfterMs: z.number().optional(),
-  beforeWorkflowContent: z.unknown().optional(),
-  afterWorkflowContent: z.unknown().optional(),
-});
+// What an agent, its settings and a step are: the socket protocol's schemas, one definition for both documents.
+export { agentInfoSchema, agentSettingsSchema, agentStateSchema, reactStepSchema, stepCostSchema, stepUsageSchema, toolCallRecordSchema, toolResultRecordSchema };
 
 export const agentPageSchema = z.strictObject({
   agents: z.array(agentInfoSchema),

@@ -11,6 +11,10 @@
  * `InitEvent`, ...) are asserted equal to `z.infer` of these schemas at
  * compile time (tests/socket-contract.test.ts), so neither can drift.
  *
+ * The agent, step, settings and usage schemas are the REST answers' too
+ * (rest-schemas.ts re-exports them): one definition of each, strict (no
+ * field the document does not name), for both documents.
+ *
  * Nothing on the hot path imports this module: the service validates client
  * frames by hand (react-socket.ts) and the document is built on first request.
  *
@@ -24,6 +28,9 @@
  */
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode } from "../error-codes.ts";
+import { usageTotalsSchema as usageTotals } from "../usage/schemas.ts";
+
+const count = z.number().int().nonnegative();
 
 /**
  * The named schemas of the socket protocol (each becomes one
@@ -43,46 +50,46 @@ export const agentStateSchema = z.enum(["AVAILABLE", "GENERATING", "STOPPING", "
   description: "Whether the agent takes a message (`AVAILABLE`), is running (`GENERATING`), is ending a run by `stop` (`STOPPING`).",
 });
 
-export const agentSettingsSchema = z.object({
-  maxOperatorResultCharLimit: z.number(),
-  maxOperatorResultCellCharLimit: z.number(),
+export const agentSettingsSchema = z.strictObject({
+  maxOperatorResultCharLimit: count,
+  maxOperatorResultCellCharLimit: count,
   operatorResultSerializationMode: z.literal("tsv"),
-  toolTimeoutSeconds: z.number().describe("Bound on one tool call."),
-  executionTimeoutMinutes: z.number(),
+  toolTimeoutSeconds: count.describe("Bound on one tool call."),
+  executionTimeoutMinutes: count,
   disabledTools: z.array(z.string()).describe("Tools the model is not offered."),
-  maxSteps: z.number().describe("Model calls per run."),
+  maxSteps: count.describe("Model calls per run."),
   allowedOperatorTypes: z.array(z.string()).describe("Operator types the agent may add."),
 }).register(socketSchemas, { id: "AgentSettings", description: "Per-agent settings (the reference's `AgentSettingsDto`)." });
 
-export const toolCallRecordSchema = z.object({
+export const toolCallRecordSchema = z.strictObject({
   toolName: z.string(),
   toolCallId: z.string(),
   input: z.unknown(),
 }).register(socketSchemas, { id: "ToolCallRecord" });
 
-export const toolResultRecordSchema = z.object({
+export const toolResultRecordSchema = z.strictObject({
   toolCallId: z.string(),
   output: z.string(),
   isError: z.boolean().optional(),
 }).register(socketSchemas, { id: "ToolResultRecord" });
 
-export const stepUsageSchema = z.object({
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  totalTokens: z.number(),
-  cachedInputTokens: z.number().optional().describe("Prompt tokens read from the provider's cache."),
+export const stepUsageSchema = z.strictObject({
+  inputTokens: count,
+  outputTokens: count,
+  totalTokens: count,
+  cachedInputTokens: count.optional().describe("Prompt tokens read from the provider's cache."),
 }).register(socketSchemas, { id: "StepUsage", description: "Tokens one model call used, as LiteLLM reported them." });
 
-export const stepCostSchema = z.object({
-  usd: z.number(),
+export const stepCostSchema = z.strictObject({
+  usd: z.number().nonnegative(),
   source: z.enum(["litellm", "model_prices"]),
 }).register(socketSchemas, { id: "StepCost", description: "What one model call cost in USD, and who said so." });
 
-export const reactStepSchema = z.object({
+export const reactStepSchema = z.strictObject({
   id: z.string(),
   parentId: z.string().optional().describe("The HEAD this step was added on; absent for the root."),
   messageId: z.string().describe("Groups the steps of one user message and its run."),
-  stepId: z.number().int().describe("0 for the user's message, then 1, 2, ... per model call."),
+  stepId: count.describe("0 for the user's message, then 1, 2, ... per model call."),
   timestamp: z.number().describe("Milliseconds since the epoch."),
   role: z.enum(["user", "agent"]),
   content: z.string(),
@@ -104,24 +111,15 @@ export const reactStepSchema = z.object({
   afterWorkflowContent: z.unknown().optional().describe("Tool-owned state after the step."),
 }).register(socketSchemas, { id: "ReActStep", description: "One step of a conversation: the user's message, or one model call with its tool calls." });
 
-export const usageTotalsSchema = z.object({
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  totalTokens: z.number(),
-  cachedInputTokens: z.number(),
-  costUsd: z.number().describe("USD of the calls whose cost is known; a lower bound when `callsWithoutCost` is above 0."),
-  calls: z.number(),
-  callsWithoutUsage: z.number(),
-  callsWithoutCost: z.number(),
-}).register(socketSchemas, { id: "UsageTotals", description: "Tokens and cost of some model calls." });
+export const usageTotalsSchema = usageTotals.register(socketSchemas, { id: "UsageTotals", description: "Tokens and cost of some model calls." });
 
-export const agentInfoSchema = z.object({
+export const agentInfoSchema = z.strictObject({
   id: z.string(),
   name: z.string(),
   modelType: z.string(),
   state: agentStateSchema,
-  createdAt: z.string().describe("ISO timestamp."),
-  owner: z.object({ uid: z.number(), name: z.string() }),
+  createdAt: z.iso.datetime().describe("ISO timestamp."),
+  owner: z.strictObject({ uid: z.number().int().positive(), name: z.string() }),
   settings: agentSettingsSchema,
 }).register(socketSchemas, { id: "AgentInfo", description: "An agent as the API shows it." });
 
