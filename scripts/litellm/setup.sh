@@ -30,48 +30,7 @@ case "$venv" in
   *) venv="$repo_root/$venv" ;;
 esac
 python="${PYTHON:-python3}"
-started=$SECONDS
-
-installed_version() {
-  # prints "<litellm version> <prisma version>", or nothing when the venv is unusable
-  "$venv/bin/python" - 2>/dev/null <<'EOF' || true
-from importlib.metadata import version, PackageNotFoundError
-def v(name):
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "none"
-print(v("litellm"), v("prisma"))
-EOF
-}
-
-if [ -x "$venv/bin/python" ] && [ "$(installed_version)" = "$LITELLM_PIN $PRISMA_PIN" ]; then
-  echo "litellm $LITELLM_PIN already installed in $venv"
-  exit 0
-fi
-
-if ! command -v "$python" >/dev/null 2>&1; then
-  echo "setup.sh: $python not found (Python 3.10 to 3.15 is needed)" >&2
-  exit 1
-fi
-if ! "$python" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] < (3, 16) else 1)'; then
-  echo "setup.sh: litellm $LITELLM_PIN needs Python >=3.10,<3.16; $python is $("$python" -V 2>&1)" >&2
-  exit 1
-fi
 
 # shellcheck source=../lib/python-venv.sh
 . "$here/../lib/python-venv.sh"
-ensure_venv "$venv" "$python" LITELLM_VENV
-
-echo "setup.sh: installing litellm[proxy]==$LITELLM_PIN prisma==$PRISMA_PIN into $venv"
-PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  "$venv/bin/python" -m pip install --quiet \
-  "litellm[proxy]==$LITELLM_PIN" \
-  "prisma==$PRISMA_PIN"
-
-got="$(installed_version)"
-if [ "$got" != "$LITELLM_PIN $PRISMA_PIN" ]; then
-  echo "setup.sh: expected litellm/prisma '$LITELLM_PIN $PRISMA_PIN', found '$got'" >&2
-  exit 1
-fi
-echo "litellm $LITELLM_PIN installed in $venv ($((SECONDS - started)) s)"
+install_pinned "$venv" "$python" LITELLM_VENV 3.10 3.16 "litellm[proxy]==$LITELLM_PIN" "prisma==$PRISMA_PIN"
