@@ -174,9 +174,8 @@ export class AgentRegistry {
     const seq = await this.#bus.lastSeq(agentId);
     const agent = await this.#store.getAgent(agentId);
     if (!agent) return undefined;
-    const path = agent.headId === null ? [] : await this.#store.path(agentId, { limit: limit + 1 });
-    const window = latestWithin(path.length > limit ? path.slice(1) : path, this.#windowBytes);
-    return { agent, steps: window.steps, more: path.length > limit || window.cut, seq };
+    const window = agent.headId === null ? { steps: [], more: false } : this.#window(await this.#pathPage(agentId, limit));
+    return { agent, ...window, seq };
   }
 
   steps(agent: StoredAgent): Promise<ReActStep[]> {
@@ -197,9 +196,20 @@ export class AgentRegistry {
       headId = step.parentId;
     }
     if (headId === undefined) return { steps: [], more: false };
-    const steps = await this.#store.path(agent.id, { headId, limit: options.limit + 1 });
-    const more = steps.length > options.limit;
+    return this.#pathPage(agent.id, options.limit, headId);
+  }
+
+  /** The latest `limit` steps of the path to `headId` (default: HEAD), oldest first, and whether older ones exist. */
+  async #pathPage(agentId: string, limit: number, headId?: string): Promise<{ steps: ReActStep[]; more: boolean }> {
+    const steps = await this.#store.path(agentId, { ...(headId === undefined ? {} : { headId }), limit: limit + 1 });
+    const more = steps.length > limit;
     return { steps: more ? steps.slice(1) : steps, more };
+  }
+
+  /** What a socket is sent of a page of the path: at most SOCKET_WINDOW_BYTES of its latest steps. */
+  #window(page: { steps: ReActStep[]; more: boolean }): { steps: ReActStep[]; more: boolean } {
+    const window = latestWithin(page.steps, this.#windowBytes);
+    return { steps: window.steps, more: page.more || window.cut };
   }
 
   // --- Changing -------------------------------------------------------------
@@ -262,11 +272,9 @@ export class AgentRegistry {
   async checkout(agent: StoredAgent, stepId: string, window: number): Promise<"ok" | "busy" | "missing" | "unknown_step"> {
     const result = await this.#store.moveHead(agent.id, { stepId });
     if (result !== "ok") return result;
-    const read = await this.#store.path(agent.id, { headId: stepId, limit: window + 1 });
-    const path = read.length > window ? read.slice(1) : read;
-    const loaded = new LoadedAgent(metaOf(agent), path, this.#deps.toolkits);
-    const sent = latestWithin(path, this.#windowBytes);
-    await this.#publish(agent.id, { type: "headChange", headId: stepId, steps: sent.steps, more: read.length > window || sent.cut, ...workflowOf(loaded) });
+    const page = await this.#pathPage(agent.id, window, stepId);
+    const loaded = new LoadedAgent(metaOf(agent), page.steps, this.#deps.toolkits);
+    await this.#publish(agent.id, { type: "headChange", headId: stepId, ...this.#window(page), ...workflowOf(loaded) });
     return "ok";
   }
 
